@@ -1,0 +1,178 @@
+/**
+ * PostgreSQL access shared by activities, the CLI and tests: the pool (with the DataPulse schema on
+ * its search_path), versioned migrations, COPY streaming and cursor reads.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { ident } from './sql';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+/** Thrown when no PostgreSQL is reachable, with what to set or install. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+}
+
+export interface PoolOptions {
+  readonly connectionString: string;
+  readonly schema: string;
+  /** @default 10 */
+  readonly max?: number;
+  readonly applicationName?: string;
+}
+
+export function createPool(opts: PoolOptions): Pool {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.max ?? 10,
+    application_name: opts.applicationName ?? 'datapulse',
+    // Every connection resolves unqualified names in the DataPulse schema first.
+    options: `-c search_path=${ident(opts.schema, 'schema')},public`,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `fn` in a transaction on one client, rolling back on any error. */
+export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(path.join(dir, f), 'utf8') }));
+}
+
+/**
+ * Creates the schema and applies pending numbered migrations in order, each in its own transaction,
+ * recorded in `schema_migrations`. Safe to call from many processes at once (advisory lock).
+ */
+export async function migrate(pool: Pool, schema: string): Promise<number[]> {
+  const client = await pool.connect();
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`datapulse-migrate:${schema}`]);
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema, 'schema')}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${ident(schema, 'schema')}.schema_migrations (
+           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const done = await client.query<{ version: number }>(`SELECT version FROM ${ident(schema, 'schema')}.schema_migrations`);
+      const have = new Set(done.rows.map((r) => r.version));
+      for (const m of listMigrations()) {
+        if (have.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(`SET LOCAL search_path TO ${ident(schema, 'schema')}`);
+          await client.query(m.sql);
+          await client.query(`INSERT INTO ${ident(schema, 'schema')}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
+          await client.query('COMMIT');
+          applied.push(m.version);
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw new Error(`migration ${m.name} failed: ${(err as Error).message}`);
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`datapulse-migrate:${schema}`]);
+    }
+  } finally {
+    client.release();
+  }
+  return applied;
+}
+
+/** Encodes one value for PostgreSQL's COPY text format. */
+export function copyTextValue(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const s = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+}
+
+/**
+ * Streams rows into `table` with COPY FROM STDIN (text format) on the given client, so large inputs
+ * never sit in memory. Returns the number of rows written.
+ */
+export async function copyRows(
+  client: PoolClient,
+  table: string,
+  columns: readonly string[],
+  rows: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]>,
+): Promise<number> {
+  let count = 0;
+  const cols = columns.map((c) => ident(c, 'column')).join(', ');
+  const stream = client.query(copyFrom(`COPY ${ident(table, 'table')} (${cols}) FROM STDIN`));
+  async function* lines(): AsyncGenerator<string> {
+    let buf = '';
+    for await (const row of rows as AsyncIterable<readonly unknown[]>) {
+      buf += row.map(copyTextValue).join('\t') + '\n';
+      count++;
+      if (buf.length >= 64 * 1024) {
+        yield buf;
+        buf = '';
+      }
+    }
+    if (buf) yield buf;
+  }
+  await streamPipeline(Readable.from(lines()), stream);
+  return count;
+}
+
+/**
+ * Reads a query's rows in batches through a server-side cursor. Must run inside a transaction on
+ * `client`.
+ */
+export async function* cursorRows<T extends pg.QueryResultRow>(
+  client: PoolClient,
+  sql: string,
+  params: readonly unknown[],
+  batchSize = 2000,
+): AsyncGenerator<T> {
+  const name = `dp_cursor_${Math.abs(hashCode(sql)) % 1_000_000}`;
+  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params as unknown[]);
+  try {
+    for (;;) {
+      const res = await client.query<T>(`FETCH ${batchSize} FROM ${name}`);
+      for (const row of res.rows) yield row;
+      if (res.rows.length < batchSize) break;
+    }
+  } finally {
+    await client.query(`CLOSE ${name}`).catch(() => undefined);
+  }
+}
+
+function hashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}

@@ -1,0 +1,36 @@
+/**
+ * The failure taxonomy, shared by activities (which throw these types) and workflows (which set
+ * them as non-retryable). Pure: safe to import from workflow code.
+ */
+
+export const FailureType = {
+  /** The source answered, but with something that is not the documented format. */
+  SOURCE_FORMAT: 'SourceFormatError',
+  /** The source refused our request (4xx other than 429): a configuration problem. */
+  SOURCE_REJECTED: 'SourceRequestRejected',
+  /** The source is temporarily unavailable (5xx, connection error, timeout). Retryable. */
+  SOURCE_UNAVAILABLE: 'SourceUnavailable',
+  /** The source asked us to slow down (429). Retryable after its Retry-After. */
+  SOURCE_RATE_LIMITED: 'SourceRateLimited',
+  CONFIG: 'ConfigError',
+  INVALID_PARTITION: 'InvalidPartitionKeyError',
+  UNKNOWN_PIPELINE: 'UnknownPipelineError',
+  REJECTED_RATIO: 'RejectedRatioExceeded',
+  TRANSFORM: 'TransformError',
+  COUNT_MISMATCH: 'CountMismatch',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Failure types a partition workflow must not retry. */
+export const NON_RETRYABLE_TYPES: string[] = [
+  FailureType.SOURCE_FORMAT,
+  FailureType.SOURCE_REJECTED,
+  FailureType.CONFIG,
+  FailureType.INVALID_PARTITION,
+  FailureType.UNKNOWN_PIPELINE,
+  FailureType.REJECTED_RATIO,
+  FailureType.TRANSFORM,
+  FailureType.COUNT_MISMATCH,
+  'InvalidIdentifierError',
+  'PipelineDefinitionError',
+];

@@ -1,0 +1,37 @@
+/** Hashes that tell whether a loaded partition is up to date with its definition. */
+import { createHash } from 'node:crypto';
+import type { PipelineDefinition } from './pipeline';
+
+/** JSON with sorted object keys, so equal values always serialise the same way. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+export function paramsHash(def: PipelineDefinition): string {
+  return sha256(canonicalJson(def.params)).slice(0, 16);
+}
+
+/**
+ * The code version of a pipeline: its declared version plus a hash of everything that shapes its
+ * output (transform source, target, schema and source declarations). Editing the transform makes
+ * loaded partitions stale even if nobody bumps `version`.
+ */
+export function codeVersion(def: PipelineDefinition): string {
+  const src = def.source;
+  const material = [
+    def.transform.toString(),
+    canonicalJson(def.target),
+    canonicalJson(Object.fromEntries(Object.entries(src).map(([k, v]) => [k, typeof v === 'function' || v instanceof RegExp ? String(v) : v]))),
+    JSON.stringify(def.schema.def ?? null, (_k, v: unknown) => (typeof v === 'function' ? String(v) : v)),
+  ].join('\n');
+  return `v${def.version}-${sha256(material).slice(0, 12)}`;
+}

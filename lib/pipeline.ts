@@ -1,0 +1,144 @@
+/**
+ * The pipeline definition API. A pipeline is one `definePipeline({...})` call in its own file under
+ * pipelines/: plain data plus pure functions. Side effects (HTTP, files, SQL) live in activities,
+ * which interpret the declarations made here.
+ */
+import type { z } from 'zod';
+import { assertIdentifier } from './sql';
+import { Granularity, keyToStartMs, type PartitionWindow, type Partitioning } from './partition';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type Params = { readonly [k: string]: JsonValue };
+
+/** One record a source yields, tagged with where it came from. */
+export interface SourceRecord {
+  /** File name or request label; never carries secrets. */
+  readonly sourceFile: string;
+  /** 1-based line number (CSV) or element index + 1 (JSON arrays). */
+  readonly lineNo: number;
+  readonly record: Record<string, unknown>;
+}
+
+/** One HTTP request a source makes for a window. */
+export interface HttpRequestSpec {
+  /** Short label stored as the rows' source_file, e.g. `forecast?location=seattle`. */
+  readonly label: string;
+  /** Path appended to the base URL, e.g. `/v1/forecast`. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, string>>;
+}
+
+export interface HttpJsonSource<P extends Params = Params> {
+  readonly kind: 'http-json';
+  /** Environment variable holding the API base URL. */
+  readonly baseUrlEnv: string;
+  readonly defaultBaseUrl: string;
+  /** The requests that cover exactly one partition window. */
+  readonly requests: (window: PartitionWindow, params: P) => readonly HttpRequestSpec[];
+  /**
+   * Turns one parsed response body into records (pure). Throws SourceFormatError when the body
+   * does not have the documented shape.
+   */
+  readonly records: (body: unknown, request: HttpRequestSpec, window: PartitionWindow) => readonly Record<string, unknown>[];
+  /** Per-request timeout. @default 15000 */
+  readonly timeoutMs?: number;
+}
+
+export interface CsvFilesSource {
+  readonly kind: 'csv-files';
+  /** File names in the pipeline's landing folder that belong to this source. @default /\.csv$/i */
+  readonly filePattern?: RegExp;
+  /** Column that places a row in time (ISO date or date-time, UTC). */
+  readonly timeColumn: string;
+  /** Header columns every file must have. */
+  readonly requiredColumns: readonly string[];
+  /** @default "," */
+  readonly delimiter?: string;
+}
+
+export type Source<P extends Params = Params> = HttpJsonSource<P> | CsvFilesSource;
+
+/** Thrown by a source's pure parser when the input does not have the expected shape. */
+export class SourceFormatError extends Error {
+  override readonly name = 'SourceFormatError';
+}
+
+export const SQL_TYPES = ['text', 'integer', 'bigint', 'double precision', 'numeric', 'boolean', 'date', 'timestamptz', 'jsonb'] as const;
+export type SqlType = (typeof SQL_TYPES)[number];
+
+export interface Target {
+  /** Target table (in the DataPulse schema). */
+  readonly table: string;
+  /** Column types of the target table, besides the partition column DataPulse adds. */
+  readonly columns: Readonly<Record<string, SqlType>>;
+  /** Columns that identify a row; rows sharing a key are deduplicated (the last one wins). */
+  readonly key: readonly string[];
+}
+
+export interface TransformContext<P extends Params> {
+  readonly partition: string;
+  readonly params: P;
+}
+
+export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>> = z.ZodType<Record<string, unknown>>, P extends Params = Params> {
+  /** Identifier of the pipeline: lower-case letters, digits, _. Part of workflow ids. */
+  readonly name: string;
+  readonly description: string;
+  /**
+   * Bump when the transform or business rules change in a way that should make loaded partitions
+   * stale. The recorded code version also hashes the transform's source.
+   */
+  readonly version: number;
+  readonly partitioning: Partitioning;
+  readonly source: Source<P>;
+  /** Validates and parses one raw record; rows that fail go to quarantine. */
+  readonly schema: S;
+  /** Row-local business logic from a valid row to the target's shape (pure). */
+  readonly transform: (row: z.infer<S>, ctx: TransformContext<P>) => Record<string, unknown>;
+  readonly target: Target;
+  readonly params: P;
+  /**
+   * Fraction of rejected rows above which the partition fails instead of loading. @default 0.5
+   */
+  readonly maxRejectedRatio?: number;
+}
+
+/** Thrown when a pipeline definition is inconsistent. */
+export class PipelineDefinitionError extends Error {
+  override readonly name = 'PipelineDefinitionError';
+}
+
+/** Declares a pipeline, checking its names and shape once at load time. */
+export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P extends Params>(
+  def: PipelineDefinition<S, P>,
+): PipelineDefinition<S, P> {
+  const fail = (msg: string): never => {
+    throw new PipelineDefinitionError(`pipeline ${JSON.stringify(def.name)}: ${msg}`);
+  };
+  try {
+    assertIdentifier(def.name, 'pipeline');
+    assertIdentifier(def.target.table, 'table');
+    for (const col of Object.keys(def.target.columns)) assertIdentifier(col, 'column');
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  if (def.target.columns.dp_partition) fail('column dp_partition is reserved');
+  for (const [col, type] of Object.entries(def.target.columns)) {
+    if (!(SQL_TYPES as readonly string[]).includes(type)) fail(`column ${col} has unsupported type ${type}`);
+  }
+  if (def.target.key.length === 0) fail('target.key must name at least one column');
+  for (const k of def.target.key) if (!(k in def.target.columns)) fail(`key column ${k} is not a target column`);
+  if (!Object.values(Granularity).includes(def.partitioning.granularity)) fail(`unknown granularity ${def.partitioning.granularity}`);
+  try {
+    keyToStartMs(def.partitioning.granularity, def.partitioning.start);
+  } catch (err) {
+    fail(`partitioning.start: ${(err as Error).message}`);
+  }
+  if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
+  const ratio = def.maxRejectedRatio ?? 0.5;
+  if (ratio < 0 || ratio > 1) fail('maxRejectedRatio must be within [0, 1]');
+  return Object.freeze(def);
+}
+
+export const hourly = (start: string): Partitioning => ({ granularity: Granularity.HOURLY, start });
+export const daily = (start: string): Partitioning => ({ granularity: Granularity.DAILY, start });

@@ -1,0 +1,46 @@
+/** Client-side helpers shared by the CLI, the demo and tests: connecting and starting partitions. */
+import { Client, Connection, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import type { Config } from './config';
+import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from '../workflows/search-attributes';
+import type { partitionWorkflow, PartitionWorkflowInput } from '../workflows/partition';
+
+/** Thrown when the Temporal frontend cannot be reached, saying what to start or set. */
+export class TemporalUnavailableError extends Error {
+  override readonly name = 'TemporalUnavailableError';
+}
+
+export async function connectClient(config: Pick<Config, 'temporalAddress' | 'namespace'>): Promise<Client> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: config.temporalAddress, connectTimeout: 5000 });
+    await connection.workflowService.getSystemInfo({});
+  } catch (err) {
+    throw new TemporalUnavailableError(
+      `cannot reach Temporal at ${config.temporalAddress} (${(err as Error).message.split('\n')[0]}): ` +
+        'start the local stack with `npx datapulse dev`, or set TEMPORAL_ADDRESS',
+    );
+  }
+  return new Client({ connection, namespace: config.namespace });
+}
+
+/**
+ * Starts a partition's workflow, or joins it when that partition is already running (same id), so
+ * a schedule tick, a backfill and a hand-started run never race on one partition.
+ */
+export async function startPartition(
+  client: Client,
+  config: Pick<Config, 'taskQueue'>,
+  input: PartitionWorkflowInput,
+): Promise<WorkflowHandle<typeof partitionWorkflow>> {
+  return client.workflow.start<typeof partitionWorkflow>('partitionWorkflow', {
+    taskQueue: config.taskQueue,
+    workflowId: partitionWorkflowId(input.pipeline, input.partition),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    typedSearchAttributes: [
+      { key: PIPELINE_SA, value: input.pipeline },
+      { key: PARTITION_SA, value: input.partition },
+    ],
+  });
+}

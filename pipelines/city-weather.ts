@@ -1,0 +1,56 @@
+/**
+ * Daily weather of Seattle and New York (2012–2015) from CSV files dropped in a landing folder.
+ * The demo fills the folder from the `weather.csv` of the npm package vega-datasets.
+ */
+import { z } from 'zod';
+import { daily, definePipeline } from '../lib/pipeline';
+import { decimal, isoDate } from '../lib/schema-helpers';
+
+export const cityWeather = definePipeline({
+  name: 'city_weather',
+  description: 'Daily precipitation, temperature range, wind and conditions per city from CSV drops',
+  version: 1,
+  partitioning: daily('2012-01-01'),
+  params: {},
+  source: {
+    kind: 'csv-files',
+    filePattern: /\.csv$/i,
+    timeColumn: 'date',
+    requiredColumns: ['location', 'date', 'precipitation', 'temp_max', 'temp_min', 'wind', 'weather'],
+  },
+  schema: z
+    .object({
+      location: z.string().trim().min(1, 'empty location'),
+      date: isoDate(),
+      precipitation: decimal().pipe(z.number().min(0, 'negative precipitation')),
+      temp_max: decimal().pipe(z.number().min(-90).max(60)),
+      temp_min: decimal().pipe(z.number().min(-90).max(60)),
+      wind: decimal().pipe(z.number().min(0, 'negative wind')),
+      weather: z.enum(['drizzle', 'rain', 'sun', 'snow', 'fog']),
+    })
+    .refine((r) => r.temp_min <= r.temp_max, { message: 'temp_min above temp_max', path: ['temp_min'] }),
+  transform: (row) => ({
+    location: row.location,
+    day: row.date,
+    precipitation_mm: row.precipitation,
+    temp_max_c: row.temp_max,
+    temp_min_c: row.temp_min,
+    temp_mean_c: Math.round(((row.temp_max + row.temp_min) / 2) * 100) / 100,
+    wind_ms: row.wind,
+    conditions: row.weather,
+  }),
+  target: {
+    table: 'city_weather_daily',
+    columns: {
+      location: 'text',
+      day: 'date',
+      precipitation_mm: 'double precision',
+      temp_max_c: 'double precision',
+      temp_min_c: 'double precision',
+      temp_mean_c: 'double precision',
+      wind_ms: 'double precision',
+      conditions: 'text',
+    },
+    key: ['location', 'day'],
+  },
+});

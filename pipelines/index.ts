@@ -1,0 +1,6 @@
+/** The registry: every pipeline DataPulse knows. Adding a pipeline = one file + one line here. */
+import { createRegistry } from '../lib/registry';
+import { cityWeather } from './city-weather';
+import { weather } from './weather';
+
+export const registry = createRegistry([weather, cityWeather]);

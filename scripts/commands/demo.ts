@@ -1,0 +1,96 @@
+/**
+ * The demo: brings the stack up as needed, runs a day of hourly `weather` partitions against the
+ * offline fixture API and a month of daily `city_weather` partitions from CSV drops, then prints
+ * where to look. Keeps the stack up for browsing until Ctrl-C, unless --exit.
+ */
+import { workflowsQueryUiUrl } from '../../lib/config';
+import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
+import { countKeys, keysInRange } from '../../lib/partition';
+import { startPartition } from '../../lib/temporal-client';
+import { registry } from '../../pipelines';
+import { Client, Connection } from '@temporalio/client';
+import { fillCityWeatherLanding } from './landing';
+import { say, startLocalStack, untilSignal } from './stack';
+
+const WEATHER_RANGE = { from: '2024-05-01T00', to: '2024-05-02T00' };
+const CITY_RANGE = { from: '2012-01-01', to: '2012-02-01' };
+
+export async function demoCommand(opts: { exit: boolean }): Promise<void> {
+  let api: WeatherApiServer | undefined;
+  if (!process.env.WEATHER_API_URL) {
+    api = await startWeatherApi({ port: 0 });
+    process.env.WEATHER_API_URL = api.url;
+  }
+  const stack = await startLocalStack({ worker: true });
+  let failed = 0;
+  try {
+    say(`Weather API: ${api ? `offline fixture at ${api.url} (set WEATHER_API_URL to use a real one)` : process.env.WEATHER_API_URL}`);
+    const landing = fillCityWeatherLanding(stack.config.landingDir);
+    say(`Landing:    ${landing.files.length} CSV drops (${landing.rows} rows of vega-datasets weather.csv) in ${landing.folder}`);
+    const connection = await Connection.connect({ address: stack.config.temporalAddress });
+    const client = new Client({ connection, namespace: stack.config.namespace });
+    try {
+      for (const [pipeline, range] of [
+        ['weather', WEATHER_RANGE],
+        ['city_weather', CITY_RANGE],
+      ] as const) {
+        failed += await runRange(client, stack.config, pipeline, range.from, range.to);
+      }
+    } finally {
+      await connection.close();
+    }
+    const { rows } = await stack.pool.query<{ pipeline: string; status: string; partitions: number; rows_in: number; loaded: number; quarantined: number }>(
+      `SELECT pipeline, status, count(*)::int AS partitions, sum(rows_in)::int AS rows_in, sum(rows_loaded)::int AS loaded,
+              sum(rows_quarantined)::int AS quarantined
+         FROM ledger GROUP BY pipeline, status ORDER BY pipeline, status`,
+    );
+    say();
+    say('Ledger:');
+    for (const r of rows) say(`  ${r.pipeline.padEnd(14)} ${r.status.padEnd(10)} ${String(r.partitions).padStart(5)} partitions, ${r.rows_in} rows in, ${r.loaded} loaded, ${r.quarantined} quarantined`);
+    say();
+    say(`Temporal UI (weather runs): ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="weather"')}`);
+    say(`Temporal UI (CSV runs):     ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="city_weather"')}`);
+    say('Look at the data:');
+    say(`  psql "${stack.db.url.replace(/:[^:@/]+@/, ':***@')}" -c "SELECT location_id, date_trunc('day', observed_at) AS day, round(avg(temperature_c)::numeric, 1) AS avg_c, sum(precipitation_mm) AS rain_mm FROM ${stack.config.schema}.weather_observations GROUP BY 1, 2 ORDER BY 1, 2"`);
+    say(`  psql ... -c "SELECT pipeline, partition_key, status, rows_in, rows_valid, rows_quarantined, rows_loaded FROM ${stack.config.schema}.ledger ORDER BY 1, 2"`);
+    if (failed > 0) process.exitCode = 1;
+    if (opts.exit) return;
+    say();
+    say('The stack stays up for browsing. Ctrl-C to stop.');
+    await Promise.race([untilSignal(), stack.workerDone]);
+    say('stopping...');
+  } finally {
+    await stack.stop();
+    await api?.close();
+  }
+}
+
+async function runRange(client: Client, config: { taskQueue: string }, pipeline: string, from: string, to: string): Promise<number> {
+  const def = registry.get(pipeline);
+  const total = countKeys(def.partitioning.granularity, from, to);
+  const started = Date.now();
+  let done = 0;
+  let failed = 0;
+  const keys = keysInRange(def.partitioning.granularity, from, to);
+  const runOne = async (): Promise<void> => {
+    for (let next = keys.next(); !next.done; next = keys.next()) {
+      const handle = await startPartition(client, config, { pipeline, partition: next.value, trigger: 'run' });
+      try {
+        await handle.result();
+      } catch (err) {
+        failed++;
+        say(`  ${pipeline}/${next.value} failed: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      }
+      done++;
+    }
+  };
+  const timer = setInterval(() => say(`  ${pipeline}: ${done}/${total} partitions`), 2000);
+  try {
+    await Promise.all(Array.from({ length: 8 }, runOne));
+  } finally {
+    clearInterval(timer);
+  }
+  const secs = (Date.now() - started) / 1000;
+  say(`${pipeline}: ${total} partitions [${from}, ${to}) in ${secs.toFixed(1)} s (${(total / secs).toFixed(1)}/s), ${failed} failed`);
+  return failed;
+}

@@ -1,0 +1,6 @@
+import { registry } from '../../pipelines';
+import { runWorkerProcess } from '../../workers/worker';
+
+export async function workerCommand(): Promise<void> {
+  await runWorkerProcess(registry);
+}

@@ -1,0 +1,2 @@
+/** Entry point bundled by the worker: every workflow type DataPulse registers. */
+export { partitionWorkflow } from './partition';

@@ -1,0 +1,83 @@
+/**
+ * One partition, end to end: ingest → validate → transform → load. Deterministic orchestration only;
+ * all I/O happens in the activities, and only small summaries travel through the history.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo, log, isCancellation, CancellationScope } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../lib/failure-types';
+import type { LoadResult } from '../activities/types';
+
+export interface PartitionWorkflowInput {
+  readonly pipeline: string;
+  readonly partition: string;
+  /** Who started it: shown in the history input for operators. @default "run" */
+  readonly trigger?: 'run' | 'schedule' | 'backfill' | 'sensor';
+}
+
+export interface PartitionSummary extends LoadResult {
+  readonly pipeline: string;
+  readonly partition: string;
+  readonly sourceChecksum: string;
+  readonly unplaced: number;
+}
+
+
+const { ingest } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: [...NON_RETRYABLE] },
+});
+
+const { validate, transform } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE] },
+});
+
+const { load } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE] },
+});
+
+const { recordFailure } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 20 },
+});
+
+function describeFailure(err: unknown): { message: string; type?: string } {
+  let e: unknown = err;
+  if (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure) return { message: e.message, type: e.type ?? undefined };
+  if (e instanceof Error) return { message: e.message, type: e.name };
+  return { message: String(e) };
+}
+
+export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<PartitionSummary> {
+  const ref = { pipeline: input.pipeline, partition: input.partition };
+  const startedAtMs = workflowInfo().startTime.getTime();
+  let step = 'ingest';
+  try {
+    const ingested = await ingest(ref);
+    step = 'validate';
+    await validate(ref);
+    step = 'transform';
+    await transform(ref);
+    step = 'load';
+    const loaded = await load({ ...ref, sourceChecksum: ingested.sourceChecksum, startedAtMs });
+    log.info('partition loaded', { ...ref, rowsLoaded: loaded.rowsLoaded });
+    return { ...ref, ...loaded, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced };
+  } catch (err) {
+    const { message, type } = describeFailure(err);
+    const cancelled = isCancellation(err);
+    // Record the failure even when cancelled: the ledger must not say "running" forever.
+    await CancellationScope.nonCancellable(() =>
+      recordFailure({ ...ref, step, message: cancelled ? 'cancelled' : message, errorType: cancelled ? 'Cancelled' : type, startedAtMs }),
+    );
+    if (cancelled) throw err;
+    throw ApplicationFailure.create({
+      type: type ?? 'PartitionFailed',
+      message: `${input.pipeline}/${input.partition} failed in ${step}: ${message}`,
+      nonRetryable: true,
+    });
+  }
+}
