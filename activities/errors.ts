@@ -4,7 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 
-import { FailureType } from '../lib/failure-types';
+import { type FailureType } from '../lib/failure-types';
 
 export { FailureType, NON_RETRYABLE_TYPES } from '../lib/failure-types';
 

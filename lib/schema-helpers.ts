@@ -9,7 +9,15 @@ const DECIMAL_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A finite number, given as a JSON number or a plain decimal string ("12.5", "-3", "1e3"). */
 export function decimal() {
-  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+  return z.unknown().transform((v, ctx) => {
+    if (v === null || v === undefined || v === '') {
+      ctx.addIssue({ code: 'custom', message: `missing value (${v === '' ? 'empty' : String(v)})` });
+      return z.NEVER;
+    }
+    if (typeof v !== 'number' && typeof v !== 'string') {
+      ctx.addIssue({ code: 'custom', message: `expected a number, got ${typeof v}` });
+      return z.NEVER;
+    }
     const n = typeof v === 'number' ? v : DECIMAL_RE.test(v.trim()) ? Number(v.trim()) : Number.NaN;
     if (!Number.isFinite(n)) {
       ctx.addIssue({ code: 'custom', message: `not a plain decimal number: ${JSON.stringify(v).slice(0, 80)}` });

@@ -2,6 +2,7 @@
  * The DataPulse worker: hosts every workflow and activity on one task queue. Start as many as you
  * like, on as many machines as you like; they share the queue and nothing else.
  */
+import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig, redactUrl, type Config } from '../lib/config';
@@ -9,8 +10,9 @@ import { createPool, migrate, type Pool } from '../lib/db';
 import { resolveDatabase } from '../lib/dev-stack';
 import { createLogger, type Logger } from '../lib/logger';
 import type { Registry } from '../lib/registry';
+import { installTemporalRuntime } from '../lib/temporal-runtime';
 
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
 export interface DataPulseWorkerOptions {
   readonly connection: NativeConnection;
@@ -49,6 +51,7 @@ export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promi
 /** `datapulse worker`: connect, migrate, run until SIGINT/SIGTERM, then drain and close. */
 export async function runWorkerProcess(registry: Registry, config: Config = loadConfig()): Promise<void> {
   const logger = createLogger(config.logLevel, { role: 'worker', taskQueue: config.taskQueue });
+  installTemporalRuntime(logger);
   const db = await resolveDatabase({ allowEmbedded: false });
   const pool = createPool({ connectionString: db.url, schema: config.schema, applicationName: 'datapulse-worker' });
   let connection: NativeConnection | undefined;

@@ -70,13 +70,14 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
       relax_column_count: true,
       skip_empty_lines: true,
       info: true,
+      raw: true,
       max_record_size: 16 * 1024 * 1024,
     }),
   );
   let scanned = 0;
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { record: fields, info } = item;
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+      const { record: fields, info, raw } = item;
       if (!header) {
         header = fields.map((h) => h.trim());
         const missing = src.requiredColumns.filter((c) => !header!.includes(c));
@@ -89,7 +90,8 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
         }
         continue;
       }
-      const lineNo = info.lines;
+      // info.lines is where the record ends; a quoted field may span lines, so count back to its start.
+      const lineNo = info.lines - (raw.replace(/^(?:\r?\n)+/, '').replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
       const record: Record<string, unknown> = {};
       header.forEach((h, i) => (record[h] = fields[i] ?? null));
       if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;

@@ -5,6 +5,7 @@ import { loadConfig, redactUrl, type Config } from '../../lib/config';
 import { createPool, migrate, type Pool } from '../../lib/db';
 import { DATA_DIR, ensureSearchAttributes, isPortOpen, resolveDatabase, startDevServer, type DevServer, type LocalDatabase } from '../../lib/dev-stack';
 import { createLogger } from '../../lib/logger';
+import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { registry } from '../../pipelines';
 import { createDataPulseWorker } from '../../workers/worker';
 
@@ -45,8 +46,9 @@ export async function startLocalStack(opts: { worker: boolean }): Promise<LocalS
   let connection: NativeConnection | undefined;
   let workerDone: Promise<void> = Promise.resolve();
   if (opts.worker) {
-    connection = await NativeConnection.connect({ address: config.temporalAddress });
     const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', { role: 'worker' });
+    installTemporalRuntime(logger);
+    connection = await NativeConnection.connect({ address: config.temporalAddress });
     worker = await createDataPulseWorker({ connection, config, pool, registry, logger });
     workerDone = worker.run();
     say(`Worker:     polling task queue "${config.taskQueue}"`);

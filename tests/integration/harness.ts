@@ -1,0 +1,118 @@
+/**
+ * Per-file test harness: its own PostgreSQL schema, task queue, landing folder and fixture weather
+ * API, and a real worker on the shared real Temporal dev server. Nothing is shared between files.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../lib/config';
+import { createPool, migrate, type Pool } from '../../lib/db';
+import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
+import { createLogger } from '../../lib/logger';
+import type { Registry } from '../../lib/registry';
+import { startPartition } from '../../lib/temporal-client';
+import { installTemporalRuntime } from '../../lib/temporal-runtime';
+import { registry as defaultRegistry } from '../../pipelines';
+import { createDataPulseWorker } from '../../workers/worker';
+import type { partitionWorkflow, PartitionSummary } from '../../workflows/partition';
+
+export interface Harness {
+  readonly config: Config;
+  readonly pool: Pool;
+  readonly client: Client;
+  readonly api: WeatherApiServer;
+  readonly landingDir: string;
+  readonly schema: string;
+  readonly worker: Worker;
+  start(pipeline: string, partition: string): Promise<WorkflowHandle<typeof partitionWorkflow>>;
+  run(pipeline: string, partition: string): Promise<PartitionSummary>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(opts: { registry?: Registry; workerOverrides?: Parameters<typeof createDataPulseWorker>[0]['overrides'] } = {}): Promise<Harness> {
+  const id = `${process.pid}_${randomBytes(3).toString('hex')}`;
+  const schema = `dp_test_${id}`;
+  const landingDir = mkdtempSync(path.join(os.tmpdir(), 'datapulse-landing-'));
+  const config: Config = {
+    ...loadConfig({}),
+    schema,
+    temporalAddress: inject('temporalAddress'),
+    taskQueue: `test-${id}`,
+    landingDir,
+    metricsPort: 0,
+  };
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', { test: schema });
+  installTemporalRuntime(logger);
+  const pool = createPool({ connectionString: inject('databaseUrl'), schema, applicationName: `datapulse-test-${id}` });
+  await migrate(pool, schema);
+  const api = await startWeatherApi({ port: 0 });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.namespace });
+  const worker = await createDataPulseWorker({
+    connection: nativeConnection,
+    config,
+    pool,
+    registry: opts.registry ?? defaultRegistry,
+    logger,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    env: { WEATHER_API_URL: api.url },
+    overrides: { shutdownGraceTime: '1 second', ...opts.workerOverrides },
+  });
+  const running = worker.run();
+  const h: Harness = {
+    config,
+    pool,
+    client,
+    api,
+    landingDir,
+    schema,
+    worker,
+    start: (pipeline, partition) => startPartition(client, config, { pipeline, partition, trigger: 'run' }),
+    async run(pipeline, partition) {
+      return (await h.start(pipeline, partition)).result();
+    },
+    async close() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await nativeConnection.close();
+      await api.close();
+      await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pool.end();
+      rmSync(landingDir, { recursive: true, force: true });
+    },
+  };
+  return h;
+}
+
+/** Activity types in a workflow's history, in the order they were scheduled. */
+export async function scheduledActivities(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?');
+}
+
+/**
+ * With DATAPULSE_RECORD_HISTORIES=1, saves a finished workflow's history under
+ * tests/fixtures/histories/ for the replay test. Re-record after an intended, versioned change.
+ */
+export async function recordHistory(handle: WorkflowHandle, name: string): Promise<void> {
+  if (process.env.DATAPULSE_RECORD_HISTORIES !== '1') return;
+  // The CLI writes the canonical proto3 JSON that historyFromJSON() reads back.
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { ensureTemporalCli } = await import('../../lib/temporal-cli');
+  const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress'), '--output', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const dir = path.join(__dirname, '..', 'fixtures', 'histories');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.json`), json);
+}
