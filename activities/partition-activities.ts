@@ -20,7 +20,7 @@ import { FailureType, nonRetryable } from './errors';
 import { readCsvFiles, ROW_ERROR_FIELD } from './sources/csv-files';
 import { readHttpJson } from './sources/http-json';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
-import type { FailureInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
+import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
 
 export interface ActivityDeps {
   readonly pool: Pool;
@@ -94,21 +94,32 @@ export function createPartitionActivities(deps: ActivityDeps) {
   }
 
   /** Reads exactly the partition's slice of the source into raw_records, replacing what was there. */
-  async function ingest(ref: PartitionRef): Promise<IngestResult> {
+  async function ingest(ref: IngestInput): Promise<IngestResult> {
     const { def, window } = resolve(ref);
     const logger = log('ingest', ref);
     const started = Date.now();
     const c = ctx();
-    await pool.query(
-      `INSERT INTO ledger (pipeline, partition_key, status, workflow_id, run_id, started_at, updated_at)
-       VALUES ($1, $2, 'running', $3, $4, now(), now())
-       ON CONFLICT (pipeline, partition_key) DO UPDATE SET
-         status = 'running', workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id,
-         started_at = CASE WHEN ledger.run_id IS NOT DISTINCT FROM EXCLUDED.run_id AND ledger.status = 'running'
-                           THEN ledger.started_at ELSE now() END,
-         finished_at = NULL, updated_at = now()`,
-      [ref.pipeline, ref.partition, c?.info.workflowExecution?.workflowId ?? null, c?.info.workflowExecution?.runId ?? null],
-    );
+    const markRunning = () =>
+      pool.query(
+        `INSERT INTO ledger (pipeline, partition_key, status, workflow_id, run_id, started_at, updated_at)
+         VALUES ($1, $2, 'running', $3, $4, now(), now())
+         ON CONFLICT (pipeline, partition_key) DO UPDATE SET
+           status = 'running', workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id,
+           started_at = CASE WHEN ledger.run_id IS NOT DISTINCT FROM EXCLUDED.run_id AND ledger.status = 'running'
+                             THEN ledger.started_at ELSE now() END,
+           finished_at = NULL, updated_at = now()`,
+        [ref.pipeline, ref.partition, c?.info.workflowExecution?.workflowId ?? null, c?.info.workflowExecution?.runId ?? null],
+      );
+    const previous = ref.ifChanged
+      ? (
+          await pool.query<LedgerRow>(
+            `SELECT status, source_checksum, params_hash, code_version, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded, duration_ms
+               FROM ledger WHERE pipeline = $1 AND partition_key = $2`,
+            [ref.pipeline, ref.partition],
+          )
+        ).rows[0]
+      : undefined;
+    if (!ref.ifChanged) await markRunning();
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
     const rowsIn = await withTransaction(pool, async (client) => {
@@ -121,7 +132,32 @@ export function createPartitionActivities(deps: ActivityDeps) {
       return copyRows(client, 'raw_records', ['pipeline', 'partition_key', 'source_file', 'line_no', 'record'], rows);
     });
     if (unplaced.length > 0) await recordUnplaced(def.name, unplaced);
-    const result: IngestResult = { rowsIn, sourceChecksum: hash.digest('hex'), unplaced: unplaced.length };
+    const sourceChecksum = hash.digest('hex');
+    if (
+      previous &&
+      previous.status === 'succeeded' &&
+      previous.source_checksum === sourceChecksum &&
+      previous.params_hash === paramsHash(def) &&
+      previous.code_version === codeVersion(def)
+    ) {
+      logger.info({ rowsIn }, 'source unchanged since the last successful run; nothing to do');
+      return {
+        rowsIn,
+        sourceChecksum,
+        unplaced: unplaced.length,
+        unchanged: {
+          rowsIn: previous.rows_in ?? 0,
+          rowsValid: previous.rows_valid ?? 0,
+          rowsQuarantined: previous.rows_quarantined ?? 0,
+          rowsDeduplicated: previous.rows_deduplicated ?? 0,
+          rowsLoaded: previous.rows_loaded ?? 0,
+          table: def.target.table,
+          durationMs: previous.duration_ms ?? 0,
+        },
+      };
+    }
+    if (ref.ifChanged) await markRunning();
+    const result: IngestResult = { rowsIn, sourceChecksum, unplaced: unplaced.length };
     logger.info({ rowsIn, unplaced: unplaced.length, ms: Date.now() - started }, 'ingested');
     return result;
   }
@@ -351,6 +387,19 @@ export function createPartitionActivities(deps: ActivityDeps) {
   }
 
   return { ingest, validate, transform, load, recordFailure };
+}
+
+interface LedgerRow {
+  status: string;
+  source_checksum: string | null;
+  params_hash: string | null;
+  code_version: string | null;
+  rows_in: number | null;
+  rows_valid: number | null;
+  rows_quarantined: number | null;
+  rows_deduplicated: number | null;
+  rows_loaded: number | null;
+  duration_ms: number | null;
 }
 
 interface UnplacedRow {

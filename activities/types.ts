@@ -5,12 +5,22 @@ export interface PartitionRef {
   readonly partition: string;
 }
 
+export interface IngestInput extends PartitionRef {
+  /**
+   * Stop early when the partition already succeeded with the same params, code and source checksum
+   * (used by `backfill --stale`). @default false
+   */
+  readonly ifChanged?: boolean;
+}
+
 export interface IngestResult {
   readonly rowsIn: number;
   /** sha256 over the ingested records, in order. */
   readonly sourceChecksum: string;
   /** Rows of file sources that no partition can own (unreadable time); kept in unplaced_records. */
   readonly unplaced: number;
+  /** Set when `ifChanged` was asked and nothing changed: the ledger's counts, nothing was rewritten. */
+  readonly unchanged?: LoadResult;
 }
 
 export interface ValidateResult {

@@ -75,6 +75,18 @@ export interface Target {
   readonly key: readonly string[];
 }
 
+/** How the pipeline's Temporal Schedule runs the newest partition. */
+export interface ScheduleSettings {
+  /** Minutes after each hour (hourly) or day (daily) at which the tick fires. @default 5 (hourly), 30 (daily) */
+  readonly offsetMinutes?: number;
+  /** Partitions behind the tick's nominal time: 1 runs the hour/day that just completed. @default 1 */
+  readonly lag?: number;
+  /** What a tick does while the previous scheduled run is still going. @default "BUFFER_ONE" */
+  readonly overlap?: 'SKIP' | 'BUFFER_ONE' | 'BUFFER_ALL' | 'CANCEL_OTHER' | 'TERMINATE_OTHER' | 'ALLOW_ALL';
+  /** How far back missed ticks (server down, schedule paused) are caught up. @default "1 day" */
+  readonly catchupWindow?: string;
+}
+
 export interface TransformContext<P extends Params> {
   readonly partition: string;
   readonly params: P;
@@ -101,6 +113,8 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * Fraction of rejected rows above which the partition fails instead of loading. @default 0.5
    */
   readonly maxRejectedRatio?: number;
+  /** Schedule settings; every pipeline gets a schedule. @default {} (see ScheduleSettings) */
+  readonly schedule?: ScheduleSettings;
 }
 
 /** Thrown when a pipeline definition is inconsistent. */

@@ -3,6 +3,7 @@
  * like, on as many machines as you like; they share the queue and nothing else.
  */
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig, redactUrl, type Config } from '../lib/config';
@@ -23,6 +24,8 @@ export interface DataPulseWorkerOptions {
   /** A prebuilt workflow bundle (tests build one once); otherwise the workflows are bundled now. */
   readonly workflowBundle?: { code: string } | { codePath: string };
   readonly env?: NodeJS.ProcessEnv;
+  /** Client the activities use to wait on workflows other runs own (backfills, schedule ticks). */
+  readonly client?: Client;
   /** Extra worker options (tuning, shutdown behaviour). */
   readonly overrides?: Partial<WorkerOptions>;
 }
@@ -34,6 +37,7 @@ export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promi
     config: opts.config,
     logger: opts.logger,
     env: opts.env,
+    client: opts.client,
   });
   return Worker.create({
     connection: opts.connection,
@@ -55,10 +59,13 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
   const db = await resolveDatabase({ allowEmbedded: false });
   const pool = createPool({ connectionString: db.url, schema: config.schema, applicationName: 'datapulse-worker' });
   let connection: NativeConnection | undefined;
+  let clientConnection: Connection | undefined;
   try {
     await migrate(pool, config.schema);
     connection = await NativeConnection.connect({ address: config.temporalAddress });
-    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger });
+    clientConnection = await Connection.connect({ address: config.temporalAddress });
+    const client = new Client({ connection: clientConnection, namespace: config.namespace });
+    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client });
     logger.info(
       { temporal: config.temporalAddress, namespace: config.namespace, database: redactUrl(db.url), schema: config.schema },
       'worker started; Ctrl-C to stop',
@@ -67,6 +74,7 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
     logger.info('worker stopped');
   } finally {
     await connection?.close();
+    await clientConnection?.close();
     await pool.end();
   }
 }

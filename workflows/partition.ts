@@ -12,6 +12,8 @@ export interface PartitionWorkflowInput {
   readonly partition: string;
   /** Who started it: shown in the history input for operators. @default "run" */
   readonly trigger?: 'run' | 'schedule' | 'backfill' | 'sensor';
+  /** Re-read the source and stop if nothing changed since the last success (`backfill --stale`). */
+  readonly ifChanged?: boolean;
 }
 
 export interface PartitionSummary extends LoadResult {
@@ -19,6 +21,8 @@ export interface PartitionSummary extends LoadResult {
   readonly partition: string;
   readonly sourceChecksum: string;
   readonly unplaced: number;
+  /** `unchanged`: asked with ifChanged and the source, params and code were the same; nothing rewritten. */
+  readonly outcome?: 'loaded' | 'unchanged';
 }
 
 
@@ -57,7 +61,10 @@ export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<
   const startedAtMs = workflowInfo().startTime.getTime();
   let step = 'ingest';
   try {
-    const ingested = await ingest(ref);
+    const ingested = await ingest(input.ifChanged ? { ...ref, ifChanged: true } : ref);
+    if (ingested.unchanged) {
+      return { ...ref, ...ingested.unchanged, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'unchanged' };
+    }
     step = 'validate';
     await validate(ref);
     step = 'transform';
@@ -65,7 +72,7 @@ export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<
     step = 'load';
     const loaded = await load({ ...ref, sourceChecksum: ingested.sourceChecksum, startedAtMs });
     log.info('partition loaded', { ...ref, rowsLoaded: loaded.rowsLoaded });
-    return { ...ref, ...loaded, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced };
+    return { ...ref, ...loaded, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'loaded' };
   } catch (err) {
     const { message, type } = describeFailure(err);
     const cancelled = isCancellation(err);

@@ -1,5 +1,6 @@
 /** Brings up the local stack for `dev` and `demo`: Temporal, PostgreSQL, migrations and a worker. */
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig, redactUrl, type Config } from '../../lib/config';
 import { createPool, migrate, type Pool } from '../../lib/db';
@@ -44,12 +45,15 @@ export async function startLocalStack(opts: { worker: boolean }): Promise<LocalS
 
   let worker: Worker | undefined;
   let connection: NativeConnection | undefined;
+  let clientConnection: Connection | undefined;
   let workerDone: Promise<void> = Promise.resolve();
   if (opts.worker) {
     const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', { role: 'worker' });
     installTemporalRuntime(logger);
     connection = await NativeConnection.connect({ address: config.temporalAddress });
-    worker = await createDataPulseWorker({ connection, config, pool, registry, logger });
+    clientConnection = await Connection.connect({ address: config.temporalAddress });
+    const client = new Client({ connection: clientConnection, namespace: config.namespace });
+    worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client });
     workerDone = worker.run();
     say(`Worker:     polling task queue "${config.taskQueue}"`);
   }
@@ -67,6 +71,7 @@ export async function startLocalStack(opts: { worker: boolean }): Promise<LocalS
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone.catch(() => undefined);
       await connection?.close().catch(() => undefined);
+      await clientConnection?.close().catch(() => undefined);
       await pool.end().catch(() => undefined);
       await temporal?.stop();
       await db.stop().catch(() => undefined);

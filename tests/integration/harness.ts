@@ -61,6 +61,7 @@ export async function createHarness(opts: { registry?: Registry; workerOverrides
     logger,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     env: { WEATHER_API_URL: api.url },
+    client,
     overrides: { shutdownGraceTime: '1 second', ...opts.workerOverrides },
   });
   const running = worker.run();

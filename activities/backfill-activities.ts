@@ -1,0 +1,100 @@
+/**
+ * Activities behind backfills: planning a slice of the range from the ledger, and waiting for a
+ * partition that another run (a schedule tick, a `datapulse run`) already owns.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Pool } from '../lib/db';
+import { codeVersion, paramsHash } from '../lib/fingerprint';
+import { keyAt, countKeys, type Granularity } from '../lib/partition';
+import { partitionState, planAction, type BackfillMode, type PartitionState } from '../lib/plan';
+import type { Registry } from '../lib/registry';
+import { FailureType, nonRetryable } from './errors';
+
+export interface PlanSliceInput {
+  readonly pipeline: string;
+  readonly granularity: Granularity;
+  /** First key of the whole range. */
+  readonly from: string;
+  /** Exclusive end of the whole range. */
+  readonly to: string;
+  readonly startIndex: number;
+  readonly count: number;
+  readonly mode: BackfillMode;
+}
+
+export interface PlannedPartition {
+  readonly key: string;
+  readonly ifChanged?: boolean;
+}
+
+export interface PlanSliceResult {
+  readonly items: PlannedPartition[];
+  /** Keys covered by this slice (items + skipped). */
+  readonly covered: number;
+  readonly skipped: number;
+  readonly states: Partial<Record<PartitionState, number>>;
+}
+
+export interface AwaitPartitionResult {
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export interface BackfillActivityDeps {
+  readonly pool: Pool;
+  readonly registry: Registry;
+  /** Client used to wait on workflows this worker did not start. */
+  readonly client?: Client;
+}
+
+export function createBackfillActivities(deps: BackfillActivityDeps) {
+  async function planSlice(input: PlanSliceInput): Promise<PlanSliceResult> {
+    const def = deps.registry.get(input.pipeline);
+    if (def.partitioning.granularity !== input.granularity) {
+      throw nonRetryable(FailureType.CONFIG, `pipeline ${input.pipeline} is ${def.partitioning.granularity}, the backfill asked for ${input.granularity}`);
+    }
+    const total = countKeys(input.granularity, input.from, input.to);
+    const n = Math.max(0, Math.min(input.count, total - input.startIndex));
+    const keys = Array.from({ length: n }, (_, i) => keyAt(input.granularity, input.from, input.startIndex + i));
+    const { rows } = await deps.pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
+      'SELECT partition_key, status, params_hash, code_version FROM ledger WHERE pipeline = $1 AND partition_key = ANY($2::text[])',
+      [input.pipeline, keys],
+    );
+    const byKey = new Map(rows.map((r) => [r.partition_key, r]));
+    const current = { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
+    const items: PlannedPartition[] = [];
+    const states: Partial<Record<PartitionState, number>> = {};
+    let skipped = 0;
+    for (const key of keys) {
+      const r = byKey.get(key);
+      const state = partitionState(r && { status: r.status, paramsHash: r.params_hash, codeVersion: r.code_version }, current);
+      states[state] = (states[state] ?? 0) + 1;
+      const action = planAction(state, input.mode);
+      if (action === 'skip') skipped++;
+      else items.push(action === 'if-changed' ? { key, ifChanged: true } : { key });
+    }
+    return { items, covered: n, skipped, states };
+  }
+
+  /** Waits (heartbeating) for a workflow another run started, and reports how it ended. */
+  async function awaitPartition(input: { workflowId: string }): Promise<AwaitPartitionResult> {
+    if (!deps.client) throw nonRetryable(FailureType.CONFIG, 'this worker has no Temporal client to wait on other runs');
+    const ctx = Context.current();
+    const timer = setInterval(() => ctx.heartbeat(), 5_000);
+    try {
+      await Promise.race([
+        deps.client.workflow.getHandle(input.workflowId).result(),
+        new Promise((_, reject) => ctx.cancellationSignal.addEventListener('abort', () => reject(ctx.cancellationSignal.reason))),
+      ]);
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return { ok: false, error: err.cause?.message ?? err.message };
+      throw err;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  return { planSlice, awaitPartition };
+}

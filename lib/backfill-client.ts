@@ -1,0 +1,70 @@
+/** Client side of backfills: the deterministic id, start-or-attach, and handles by id. */
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Config } from './config';
+import type { PipelineDefinition } from './pipeline';
+import { countKeys, keyToStartMs } from './partition';
+import type { BackfillMode } from './plan';
+import type { backfillWorkflow, BackfillInput } from '../workflows/backfill';
+import { PIPELINE_SA } from '../workflows/search-attributes';
+
+/** `backfill/weather/2024-01-01T00..2024-01-08T00`: running the same command again attaches to it. */
+export function backfillWorkflowId(pipeline: string, from: string, to: string): string {
+  return `backfill/${pipeline}/${from}..${to}`;
+}
+
+export interface StartBackfillOptions {
+  readonly from: string;
+  readonly to: string;
+  readonly mode: BackfillMode;
+  readonly concurrency: number;
+  readonly childrenPerRun?: number;
+}
+
+/** Thrown when a backfill range is empty, reversed or before the pipeline's start. */
+export class InvalidRangeError extends Error {
+  override readonly name = 'InvalidRangeError';
+}
+
+export function validateRange(def: PipelineDefinition, from: string, to: string): number {
+  const g = def.partitioning.granularity;
+  keyToStartMs(g, from);
+  keyToStartMs(g, to);
+  const n = countKeys(g, from, to);
+  if (n <= 0) throw new InvalidRangeError(`empty range: --to ${to} must be after --from ${from} (the range is [from, to))`);
+  if (keyToStartMs(g, from) < keyToStartMs(g, def.partitioning.start)) {
+    throw new InvalidRangeError(`--from ${from} is before the first partition of ${def.name} (${def.partitioning.start})`);
+  }
+  return n;
+}
+
+export async function startOrAttachBackfill(
+  client: Client,
+  config: Pick<Config, 'taskQueue'>,
+  def: PipelineDefinition,
+  opts: StartBackfillOptions,
+): Promise<{ handle: WorkflowHandle<typeof backfillWorkflow>; attached: boolean }> {
+  const workflowId = backfillWorkflowId(def.name, opts.from, opts.to);
+  const existing = await client.workflow
+    .getHandle(workflowId)
+    .describe()
+    .then((d) => d.status.name === 'RUNNING')
+    .catch(() => false);
+  const input: BackfillInput = {
+    pipeline: def.name,
+    granularity: def.partitioning.granularity,
+    from: opts.from,
+    to: opts.to,
+    mode: opts.mode,
+    concurrency: opts.concurrency,
+    ...(opts.childrenPerRun ? { childrenPerRun: opts.childrenPerRun } : {}),
+  };
+  const handle = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
+    workflowId,
+    taskQueue: config.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    typedSearchAttributes: [{ key: PIPELINE_SA, value: def.name }],
+  });
+  return { handle, attached: existing };
+}

@@ -1,0 +1,70 @@
+/**
+ * What a backfill should do with each partition, from its ledger row. Pure: used by the planning
+ * activity, `backfill --dry-run` and `status`.
+ */
+
+export const BackfillMode = {
+  /** Default: run what is missing, failed, or succeeded with another params hash / code version. */
+  MISSING: 'missing',
+  /** Run everything in the range. */
+  FORCE: 'force',
+  /** Run only failed and missing partitions. */
+  ONLY_FAILED: 'only-failed',
+  /** Re-run succeeded partitions whose params, code or source changed (the source is re-read to know). */
+  STALE: 'stale',
+} as const;
+export type BackfillMode = (typeof BackfillMode)[keyof typeof BackfillMode];
+
+export const PartitionState = {
+  SUCCEEDED: 'succeeded',
+  STALE: 'stale',
+  FAILED: 'failed',
+  RUNNING: 'running',
+  MISSING: 'missing',
+} as const;
+export type PartitionState = (typeof PartitionState)[keyof typeof PartitionState];
+
+export interface LedgerFingerprint {
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly paramsHash: string | null;
+  readonly codeVersion: string | null;
+}
+
+export interface CurrentFingerprint {
+  readonly paramsHash: string;
+  readonly codeVersion: string;
+}
+
+export function partitionState(row: LedgerFingerprint | undefined, current: CurrentFingerprint): PartitionState {
+  if (!row) return PartitionState.MISSING;
+  if (row.status === 'failed') return PartitionState.FAILED;
+  if (row.status === 'running') return PartitionState.RUNNING;
+  if (row.paramsHash !== current.paramsHash || row.codeVersion !== current.codeVersion) return PartitionState.STALE;
+  return PartitionState.SUCCEEDED;
+}
+
+/**
+ * The action for one partition: `run` it, run it only `if-changed` (re-read the source and stop
+ * when its checksum matches the ledger's), or `skip` it.
+ * A `running` partition is always started/joined: the backfill then waits for its owner.
+ */
+export type PlanAction = 'run' | 'if-changed' | 'skip';
+
+export function planAction(state: PartitionState, mode: BackfillMode): PlanAction {
+  switch (mode) {
+    case BackfillMode.FORCE:
+      return 'run';
+    case BackfillMode.ONLY_FAILED:
+      return state === PartitionState.FAILED || state === PartitionState.MISSING || state === PartitionState.RUNNING ? 'run' : 'skip';
+    case BackfillMode.STALE:
+      if (state === PartitionState.STALE) return 'run';
+      if (state === PartitionState.SUCCEEDED) return 'if-changed';
+      return 'skip';
+    default:
+      return state === PartitionState.SUCCEEDED ? 'skip' : 'run';
+  }
+}
+
+export function isBackfillMode(v: string): v is BackfillMode {
+  return (Object.values(BackfillMode) as string[]).includes(v);
+}

@@ -1,0 +1,296 @@
+/**
+ * A backfill: walk [from, to) of one pipeline and run the partitions the ledger says are needed, as
+ * child partition workflows with the same ids as scheduled runs, at most `concurrency` at a time
+ * (changeable while it runs). Pause, resume and cancel by signal; progress by query. It
+ * continues-as-new (after draining its children) long before its history grows large, carrying
+ * its counters, so a 100,000-partition backfill keeps every run small.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+  ChildWorkflowFailure,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { PlannedPartition } from '../activities/backfill-activities';
+import { countKeys, type Granularity } from '../lib/partition';
+import type { BackfillMode } from '../lib/plan';
+import { partitionWorkflow } from './partition';
+import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from './search-attributes';
+
+export interface BackfillInput {
+  readonly pipeline: string;
+  readonly granularity: Granularity;
+  readonly from: string;
+  /** Exclusive. */
+  readonly to: string;
+  /** @default "missing" */
+  readonly mode?: BackfillMode;
+  /** Children running at once. @default 4 */
+  readonly concurrency?: number;
+  /** Children started per run before continuing-as-new. @default 400 */
+  readonly childrenPerRun?: number;
+  /** Keys planned per planning activity. @default 200 */
+  readonly planBatch?: number;
+  /** Carried across continue-as-new; absent on the first run. */
+  readonly carried?: BackfillCarried;
+}
+
+export interface BackfillFailure {
+  readonly partition: string;
+  readonly error: string;
+}
+
+/** Counters and position carried from one run of the backfill to the next. */
+export interface BackfillCarried {
+  readonly cursor: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly unchanged: number;
+  readonly joined: number;
+  readonly failures: BackfillFailure[];
+  readonly startedAtMs: number;
+  readonly runs: number;
+  readonly paused: boolean;
+  readonly maxRunning: number;
+  /** Planned partitions not yet started (at most one planning batch). */
+  readonly queue: PlannedPartition[];
+}
+
+export interface BackfillProgress {
+  readonly pipeline: string;
+  readonly from: string;
+  readonly to: string;
+  readonly mode: BackfillMode;
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Of `done`: re-read with --stale and found unchanged. */
+  readonly unchanged: number;
+  /** Of `done`+`failed`: owned by another run (a schedule tick, `datapulse run`) that this backfill waited for. */
+  readonly joined: number;
+  readonly running: number;
+  readonly remaining: number;
+  readonly concurrency: number;
+  readonly maxRunning: number;
+  readonly paused: boolean;
+  readonly cancelling: boolean;
+  /** Partitions finished per second since the backfill started (workflow time). */
+  readonly rate: number;
+  readonly startedAtMs: number;
+  readonly runs: number;
+  readonly failures: BackfillFailure[];
+}
+
+export interface BackfillSummary extends BackfillProgress {
+  readonly status: 'completed' | 'cancelled';
+  readonly durationMs: number;
+}
+
+export const progressQuery = defineQuery<BackfillProgress>('progress');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal('cancel');
+export const setConcurrencySignal = defineSignal<[number]>('setConcurrency');
+
+/** Failures kept in detail (the count is always exact). */
+const MAX_FAILURES_KEPT = 200;
+
+const { planSlice } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumInterval: '30 seconds', nonRetryableErrorTypes: ['ConfigError', 'UnknownPipelineError'] },
+});
+
+const { awaitPartition } = proxyActivities<Activities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumInterval: '30 seconds' },
+});
+
+function clampConcurrency(n: number): number {
+  return Math.max(1, Math.min(500, Math.floor(Number.isFinite(n) ? n : 1)));
+}
+
+/** Workflow time: the SDK replaces Date in the sandbox with the deterministic task time. */
+function workflowNowMs(): number {
+  return new Date().getTime();
+}
+
+export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSummary> {
+  const mode: BackfillMode = input.mode ?? 'missing';
+  const total = countKeys(input.granularity, input.from, input.to);
+  const childrenPerRun = Math.max(1, input.childrenPerRun ?? 400);
+  const planBatch = Math.max(1, input.planBatch ?? 200);
+  const c = input.carried;
+  let concurrency = clampConcurrency(input.concurrency ?? 4);
+  let cursor = c?.cursor ?? 0;
+  let done = c?.done ?? 0;
+  let failed = c?.failed ?? 0;
+  let skipped = c?.skipped ?? 0;
+  let unchanged = c?.unchanged ?? 0;
+  let joined = c?.joined ?? 0;
+  let maxRunning = c?.maxRunning ?? 0;
+  const failures: BackfillFailure[] = [...(c?.failures ?? [])];
+  const startedAtMs = c?.startedAtMs ?? workflowInfo().startTime.getTime();
+  const runs = (c?.runs ?? 0) + 1;
+  let paused = c?.paused ?? false;
+  let cancelling = false;
+  let queue: PlannedPartition[] = [...(c?.queue ?? [])];
+  const running = new Set<string>();
+  const childScope = new CancellationScope();
+
+  const progress = (): BackfillProgress => {
+    const elapsed = Math.max(1, workflowNowMs() - startedAtMs) / 1000;
+    return {
+      pipeline: input.pipeline,
+      from: input.from,
+      to: input.to,
+      mode,
+      total,
+      done,
+      failed,
+      skipped,
+      unchanged,
+      joined,
+      running: running.size,
+      remaining: total - done - failed - skipped - running.size,
+      concurrency,
+      maxRunning,
+      paused,
+      cancelling,
+      rate: Math.round(((done + failed) / elapsed) * 100) / 100,
+      startedAtMs,
+      runs,
+      failures: failures.slice(0, 50),
+    };
+  };
+
+  setHandler(progressQuery, progress);
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(cancelSignal, () => void (cancelling = true));
+  setHandler(setConcurrencySignal, (n: number) => void (concurrency = clampConcurrency(n)));
+
+  const recordFailure = (partition: string, error: string) => {
+    failed++;
+    if (failures.length < MAX_FAILURES_KEPT) failures.push({ partition, error });
+  };
+
+  const runChild = async (item: PlannedPartition): Promise<void> => {
+    const workflowId = partitionWorkflowId(input.pipeline, item.key);
+    try {
+      const handle = await childScope.run(() =>
+        startChild(partitionWorkflow, {
+          workflowId,
+          args: [{ pipeline: input.pipeline, partition: item.key, trigger: 'backfill', ...(item.ifChanged ? { ifChanged: true } : {}) }],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          typedSearchAttributes: [
+            { key: PIPELINE_SA, value: input.pipeline },
+            { key: PARTITION_SA, value: item.key },
+          ],
+        }),
+      );
+      const summary = await handle.result();
+      done++;
+      if (summary.outcome === 'unchanged') unchanged++;
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        // Another run (a schedule tick, `datapulse run`) owns this partition: wait for its outcome
+        // instead of running the partition a second time.
+        joined++;
+        const r = await childScope.run(() => awaitPartition({ workflowId }));
+        if (r.ok) done++;
+        else recordFailure(item.key, r.error ?? 'failed');
+        return;
+      }
+      if (isCancellation(err)) {
+        recordFailure(item.key, 'cancelled');
+        return;
+      }
+      const cause = err instanceof ChildWorkflowFailure && err.cause ? err.cause.message : (err as Error).message;
+      recordFailure(item.key, cause);
+    }
+  };
+
+  let startedThisRun = 0;
+  const inFlight: Promise<void>[] = [];
+  const exhausted = () => queue.length === 0 && cursor >= total;
+
+  while (!cancelling) {
+    await condition(() => cancelling || (!paused && running.size < concurrency && (!exhausted() || running.size === 0)));
+    if (cancelling) break;
+    if (exhausted()) break;
+    if (startedThisRun >= childrenPerRun || workflowInfo().continueAsNewSuggested) break;
+    if (queue.length === 0) {
+      const slice = await planSlice({
+        pipeline: input.pipeline,
+        granularity: input.granularity,
+        from: input.from,
+        to: input.to,
+        startIndex: cursor,
+        count: planBatch,
+        mode,
+      });
+      cursor += slice.covered;
+      skipped += slice.skipped;
+      queue = slice.items;
+      continue;
+    }
+    const item = queue.shift()!;
+    running.add(item.key);
+    maxRunning = Math.max(maxRunning, running.size);
+    startedThisRun++;
+    const p = runChild(item).finally(() => running.delete(item.key));
+    inFlight.push(p);
+  }
+
+  if (cancelling) {
+    log.info('backfill cancelling its running children', { running: running.size });
+    childScope.cancel();
+  }
+  // Drain: children must finish before this run closes (continue-as-new would otherwise cut them off).
+  await Promise.all(inFlight);
+
+  if (!cancelling && !exhausted()) {
+    const carried: BackfillCarried = {
+      cursor,
+      queue,
+      done,
+      failed,
+      skipped,
+      unchanged,
+      joined,
+      failures,
+      startedAtMs,
+      runs,
+      paused,
+      maxRunning,
+    };
+    return continueAsNew<typeof backfillWorkflow>({ ...input, concurrency, carried });
+  }
+
+  const final = progress();
+  const summary: BackfillSummary = {
+    ...final,
+    failures: failures.slice(0, MAX_FAILURES_KEPT),
+    status: cancelling ? 'cancelled' : 'completed',
+    durationMs: workflowNowMs() - startedAtMs,
+  };
+  if (cancelling) throw ApplicationFailure.create({ type: 'BackfillCancelled', message: `backfill cancelled after ${done} done, ${failed} failed`, details: [summary], nonRetryable: true });
+  return summary;
+}
