@@ -48,11 +48,71 @@ program
   );
 
 program
+  .command('backfill')
+  .description('backfill a range of partitions with a progress bar; or: backfill list | status|pause|resume|cancel <id> | set-concurrency <id> <n>')
+  .argument('<pipeline>', 'pipeline name (or a subcommand: list, status, pause, resume, cancel, set-concurrency)')
+  .argument('[args...]', 'subcommand arguments: <backfill-id> [n]')
+  .option('--from <key>', 'first partition (inclusive), e.g. 2024-01-01T00')
+  .option('--to <key>', 'end of the range (exclusive), e.g. 2024-01-08T00')
+  .option('--concurrency <n>', 'partitions running at once (change later with set-concurrency)', positiveInt, 4)
+  .option('--force', 're-run every partition in the range')
+  .option('--only-failed', 're-run only failed and missing partitions')
+  .option('--stale', 're-run partitions whose params, code version or source changed since they succeeded')
+  .option('--dry-run', 'print the plan (partitions per state) and start nothing')
+  .option('--no-wait', 'print the backfill id and UI link, do not follow progress')
+  .option('--json', 'print the plan / summary / status as JSON on stdout')
+  .action(async (target: string, args: string[], opts: import('./commands/backfill').BackfillOptions) =>
+    (require('./commands/backfill') as typeof import('./commands/backfill')).backfillCommand(target, args, opts),
+  );
+
+program
+  .command('status')
+  .description('the partition map of a pipeline from the ledger: succeeded, stale, failed, running, missing')
+  .argument('<pipeline>', 'pipeline name, e.g. weather')
+  .option('--from <key>', 'first partition (inclusive); default: the earliest in the ledger')
+  .option('--to <key>', 'end of the range (exclusive); default: the partition after the latest complete one')
+  .option('--json', 'print the map as JSON')
+  .action(async (pipeline: string, opts: { from?: string; to?: string; json?: boolean }) =>
+    (require('./commands/status') as typeof import('./commands/status')).statusCommand(pipeline, opts),
+  );
+
+const schedule = program.command('schedule').description('the Temporal Schedules that run each pipeline\'s newest partition (one per pipeline: datapulse/<pipeline>)');
+const scheduleCmd = () => require('./commands/schedule') as typeof import('./commands/schedule');
+schedule.command('apply').description('create missing schedules and update changed ones from the registry (keeps paused ones paused)').action(async () => scheduleCmd().scheduleApplyCommand());
+schedule.command('list').description('every pipeline\'s schedule: state, spec, next and last action').action(async () => scheduleCmd().scheduleListCommand());
+schedule
+  .command('describe')
+  .description('one schedule: state and note, spec, policies, next 5 action times, recent runs')
+  .argument('<pipeline>', 'pipeline name, e.g. weather')
+  .option('--json', 'print the description as JSON')
+  .action(async (pipeline: string, opts: { json?: boolean }) => scheduleCmd().scheduleDescribeCommand(pipeline, opts));
+schedule
+  .command('pause')
+  .description('pause a pipeline\'s schedule; no new ticks until resumed')
+  .argument('<pipeline>', 'pipeline name')
+  .option('--note <text>', 'why it is paused (shown by describe and in the Temporal UI)')
+  .action(async (pipeline: string, opts: { note?: string }) => scheduleCmd().schedulePauseCommand(pipeline, opts));
+schedule
+  .command('resume')
+  .description('resume a paused schedule (ticks missed within the catch-up window run)')
+  .argument('<pipeline>', 'pipeline name')
+  .option('--note <text>', 'replaces the pause note')
+  .action(async (pipeline: string, opts: { note?: string }) => scheduleCmd().scheduleResumeCommand(pipeline, opts));
+schedule
+  .command('trigger')
+  .description('take one scheduled action now: runs the partition before now (overlap ALLOW_ALL)')
+  .argument('<pipeline>', 'pipeline name')
+  .action(async (pipeline: string) => scheduleCmd().scheduleTriggerCommand(pipeline));
+schedule
+  .command('delete')
+  .description('delete a pipeline\'s schedule (running workflows keep running; apply recreates it)')
+  .argument('<pipeline>', 'pipeline name')
+  .action(async (pipeline: string) => scheduleCmd().scheduleDeleteCommand(pipeline));
+
+program
   .command('pipelines')
   .description('list the registered pipelines')
   .action(async () => (require('./commands/pipelines') as typeof import('./commands/pipelines')).pipelinesCommand());
-
-void positiveInt;
 
 export async function main(argv: string[]): Promise<void> {
   try {

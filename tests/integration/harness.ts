@@ -45,7 +45,7 @@ export async function createHarness(opts: { registry?: Registry; workerOverrides
     landingDir,
     metricsPort: 0,
   };
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', { test: schema });
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error', { test: schema });
   installTemporalRuntime(logger);
   const pool = createPool({ connectionString: inject('databaseUrl'), schema, applicationName: `datapulse-test-${id}` });
   await migrate(pool, schema);

@@ -1,0 +1,33 @@
+/** The whole-range plan of a backfill, read from the ledger (for `--dry-run`). */
+import type { Pool } from './db';
+import { codeVersion, paramsHash } from './fingerprint';
+import { keysInRange } from './partition';
+import type { PipelineDefinition } from './pipeline';
+import { partitionState, planAction, type BackfillMode, type PartitionState, type PlanAction } from './plan';
+
+export interface RangePlan {
+  readonly total: number;
+  readonly states: Record<PartitionState, number>;
+  readonly actions: Record<PlanAction, number>;
+}
+
+export async function planRange(pool: Pool, def: PipelineDefinition, from: string, to: string, mode: BackfillMode): Promise<RangePlan> {
+  const { rows } = await pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
+    `SELECT partition_key, status, params_hash, code_version FROM ledger
+      WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3`,
+    [def.name, from, to],
+  );
+  const byKey = new Map(rows.map((r) => [r.partition_key, r]));
+  const current = { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
+  const states: Record<PartitionState, number> = { succeeded: 0, stale: 0, failed: 0, running: 0, missing: 0 };
+  const actions: Record<PlanAction, number> = { run: 0, 'if-changed': 0, skip: 0 };
+  let total = 0;
+  for (const key of keysInRange(def.partitioning.granularity, from, to)) {
+    const r = byKey.get(key);
+    const state = partitionState(r && { status: r.status, paramsHash: r.params_hash, codeVersion: r.code_version }, current);
+    states[state]++;
+    actions[planAction(state, mode)]++;
+    total++;
+  }
+  return { total, states, actions };
+}

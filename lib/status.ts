@@ -1,0 +1,429 @@
+/**
+ * The partition map of a pipeline, from its ledger: the state of every partition of a range
+ * (succeeded, stale, failed, running, missing), counts, runs of equal states and the failures.
+ *
+ * Pure except for the two small queries at the end (`earliestLedgerKey`, `ledgerRowsInRange`).
+ * Built to stay cheap for 100,000+ partitions: the range's keys are generated lazily, once, and
+ * nothing per partition is kept except the ledger rows that exist.
+ */
+import type { Config } from './config';
+import { workflowUiUrl, workflowsQueryUiUrl } from './config';
+import type { Pool } from './db';
+import { codeVersion, paramsHash } from './fingerprint';
+import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from './partition';
+import type { PipelineDefinition } from './pipeline';
+import { partitionState, PartitionState, type CurrentFingerprint } from './plan';
+
+/** The ledger columns the map reads (snake_case, as selected). */
+export interface StatusLedgerRow {
+  readonly partition_key: string;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  readonly params_hash: string | null;
+  readonly code_version: string | null;
+  readonly error: string | null;
+  readonly failed_step: string | null;
+  readonly error_type?: string | null;
+  readonly workflow_id: string | null;
+  readonly run_id: string | null;
+  readonly rows_loaded: number | null;
+  readonly rows_quarantined: number | null;
+  readonly finished_at: Date | string | null;
+}
+
+/** States in display order. */
+export const STATES: readonly PartitionState[] = [
+  PartitionState.SUCCEEDED,
+  PartitionState.STALE,
+  PartitionState.FAILED,
+  PartitionState.RUNNING,
+  PartitionState.MISSING,
+];
+
+export const STATE_GLYPHS: Readonly<Record<PartitionState, string>> = {
+  succeeded: '█',
+  stale: 's',
+  failed: 'x',
+  running: 'r',
+  missing: '·',
+};
+
+export type StateCounts = Record<PartitionState, number>;
+
+/** Consecutive partitions in the same state: [first, last], both inclusive. */
+export interface StatusRun {
+  readonly first: string;
+  readonly last: string;
+  readonly state: PartitionState;
+  readonly length: number;
+}
+
+export interface FailedPartition {
+  readonly key: string;
+  readonly step: string | null;
+  readonly error: string | null;
+  readonly errorType: string | null;
+  readonly workflowId: string | null;
+  readonly runId: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface StatusMap {
+  readonly pipeline: string;
+  readonly granularity: Granularity;
+  /** Inclusive. */
+  readonly from: string;
+  /** Exclusive. */
+  readonly to: string;
+  readonly total: number;
+  readonly counts: StateCounts;
+  /** Rows loaded / quarantined by the partitions of the range that are succeeded or stale. */
+  readonly rows: { readonly loaded: number; readonly quarantined: number };
+  readonly runs: readonly StatusRun[];
+  /** Every failed partition of the range, in key order. */
+  readonly failed: readonly FailedPartition[];
+}
+
+/** Thrown for a bad --from/--to: one line, naming the flag. */
+export class StatusRangeError extends Error {
+  override readonly name = 'StatusRangeError';
+}
+
+/** Ranges larger than this are refused (memory and time stay bounded). */
+export const MAX_STATUS_PARTITIONS = 1_000_000;
+
+/** How far back the map starts when the ledger of the pipeline is empty. */
+export const EMPTY_LEDGER_LOOKBACK: Readonly<Record<Granularity, number>> = { hourly: 7 * 24, daily: 90 };
+
+function checkKey(g: Granularity, flag: '--from' | '--to', key: string): void {
+  try {
+    keyToStartMs(g, key);
+  } catch (err) {
+    if (err instanceof InvalidPartitionKeyError) throw new StatusRangeError(`${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Validates explicit --from/--to before anything is queried. */
+export function validateRangeFlags(def: Pick<PipelineDefinition, 'name' | 'partitioning'>, opts: { from?: string; to?: string }): void {
+  const g = def.partitioning.granularity;
+  if (opts.from !== undefined) {
+    checkKey(g, '--from', opts.from);
+    if (keyToStartMs(g, opts.from) < keyToStartMs(g, def.partitioning.start)) {
+      throw new StatusRangeError(`--from ${opts.from} is before the first partition of ${def.name} (${def.partitioning.start})`);
+    }
+  }
+  if (opts.to !== undefined) checkKey(g, '--to', opts.to);
+}
+
+/**
+ * The range [from, to) of the map. Defaults: `to` is the partition after the latest complete one
+ * (so the map ends at the present); `from` is the earliest ledger key of the pipeline, or, with an
+ * empty ledger, 7 days (hourly) / 90 days (daily) before `to` (never before the pipeline's start).
+ */
+export function resolveStatusRange(
+  def: Pick<PipelineDefinition, 'name' | 'partitioning'>,
+  opts: { from?: string; to?: string },
+  earliestKey: string | undefined,
+  nowMs: number,
+): { from: string; to: string } {
+  validateRangeFlags(def, opts);
+  const g = def.partitioning.granularity;
+  // The latest complete partition holds now minus one step; the one after it holds now.
+  const to = opts.to ?? shiftKey(g, keyForTime(g, nowMs - stepMs(g)), 1);
+  let from = opts.from;
+  if (from === undefined) {
+    if (earliestKey !== undefined && isValidKey(g, earliestKey) && earliestKey < to) {
+      from = earliestKey;
+    } else {
+      from = shiftKey(g, to, -EMPTY_LEDGER_LOOKBACK[g]);
+      if (keyToStartMs(g, from) < keyToStartMs(g, def.partitioning.start)) from = def.partitioning.start;
+    }
+  }
+  const n = countKeys(g, from, to);
+  if (n <= 0) throw new StatusRangeError(`empty range: --to ${to} must be after --from ${from} (the range is [from, to))`);
+  if (n > MAX_STATUS_PARTITIONS) {
+    throw new StatusRangeError(`range ${from} … ${to} holds ${n} partitions (at most ${MAX_STATUS_PARTITIONS}); narrow it with --from/--to`);
+  }
+  return { from, to };
+}
+
+export function currentFingerprint(def: PipelineDefinition): CurrentFingerprint {
+  return { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
+}
+
+function emptyCounts(): StateCounts {
+  return { succeeded: 0, stale: 0, failed: 0, running: 0, missing: 0 };
+}
+
+function isoOrNull(v: Date | string | null): string | null {
+  if (v === null) return null;
+  return v instanceof Date ? v.toISOString() : v;
+}
+
+/**
+ * Computes the map of [from, to). `rows` may hold keys outside the range or in any order; only
+ * the ones that are keys of the range count. Each key of the range is generated once.
+ */
+export function computeStatus(
+  input: { pipeline: string; granularity: Granularity; current: CurrentFingerprint },
+  from: string,
+  to: string,
+  rows: Iterable<StatusLedgerRow>,
+): StatusMap {
+  const g = input.granularity;
+  const byKey = new Map<string, StatusLedgerRow>();
+  for (const r of rows) byKey.set(r.partition_key, r);
+
+  const counts = emptyCounts();
+  const runs: StatusRun[] = [];
+  const failed: FailedPartition[] = [];
+  let loaded = 0;
+  let quarantined = 0;
+  let total = 0;
+  let runState: PartitionState | undefined;
+  let runFirst = '';
+  let runLast = '';
+  let runLength = 0;
+
+  for (const key of keysInRange(g, from, to)) {
+    const row = byKey.get(key);
+    const state = partitionState(row && { status: row.status, paramsHash: row.params_hash, codeVersion: row.code_version }, input.current);
+    counts[state]++;
+    total++;
+    if (row) {
+      if (state === PartitionState.SUCCEEDED || state === PartitionState.STALE) {
+        loaded += row.rows_loaded ?? 0;
+        quarantined += row.rows_quarantined ?? 0;
+      } else if (state === PartitionState.FAILED) {
+        failed.push({
+          key,
+          step: row.failed_step,
+          error: row.error,
+          errorType: row.error_type ?? null,
+          workflowId: row.workflow_id,
+          runId: row.run_id,
+          finishedAt: isoOrNull(row.finished_at),
+        });
+      }
+    }
+    if (state === runState) {
+      runLast = key;
+      runLength++;
+    } else {
+      if (runState !== undefined) runs.push({ first: runFirst, last: runLast, state: runState, length: runLength });
+      runState = state;
+      runFirst = key;
+      runLast = key;
+      runLength = 1;
+    }
+  }
+  if (runState !== undefined) runs.push({ first: runFirst, last: runLast, state: runState, length: runLength });
+
+  return { pipeline: input.pipeline, granularity: g, from, to, total, counts, rows: { loaded, quarantined }, runs, failed };
+}
+
+/** The map of one pipeline's definition (current params hash and code version). */
+export function computePipelineStatus(def: PipelineDefinition, from: string, to: string, rows: Iterable<StatusLedgerRow>): StatusMap {
+  return computeStatus({ pipeline: def.name, granularity: def.partitioning.granularity, current: currentFingerprint(def) }, from, to, rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------------
+
+export interface RenderOptions {
+  readonly config: Pick<Config, 'uiUrl' | 'namespace'>;
+  /** Above this many grid lines, print runs instead. @default 60 */
+  readonly maxGridLines?: number;
+  /** At most this many runs are printed (head and tail), the rest elided. @default 40 */
+  readonly maxRuns?: number;
+  /** @default 20 */
+  readonly maxFailed?: number;
+  /** @default 160 */
+  readonly maxErrorChars?: number;
+}
+
+/** Lines of the grid: days (hourly) or months (daily) the range touches. */
+export function gridLineCount(map: Pick<StatusMap, 'granularity' | 'from' | 'to' | 'total'>): number {
+  if (map.total === 0) return 0;
+  const last = shiftKey(map.granularity, map.to, -1);
+  if (map.granularity === Granularity.HOURLY) {
+    return countKeys(Granularity.DAILY, map.from.slice(0, 10), last.slice(0, 10)) + 1;
+  }
+  const months = (k: string) => Number(k.slice(0, 4)) * 12 + Number(k.slice(5, 7)) - 1;
+  return months(last) - months(map.from) + 1;
+}
+
+function oneLine(s: string, max: number): string {
+  const flat = s.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function countsText(counts: StateCounts): string {
+  return STATES.map((s) => `${counts[s]} ${s}`).join(', ');
+}
+
+function ruler(width: number, marks: readonly number[], base: number): string {
+  const chars = Array.from({ length: width }, () => ' ');
+  for (const m of marks) {
+    const label = String(m);
+    for (let i = 0; i < label.length && m - base + i < width; i++) chars[m - base + i] = label[i] ?? ' ';
+  }
+  return chars.join('').trimEnd();
+}
+
+function renderGrid(map: StatusMap): string[] {
+  const hourly = map.granularity === Granularity.HOURLY;
+  const labelWidth = hourly ? 10 : 7;
+  const width = hourly ? 24 : 31;
+  const indent = '  ';
+  const lines = [hourly ? `${indent}${'UTC day'.padEnd(labelWidth)}  ${ruler(width, [0, 6, 12, 18], 0)}` : `${indent}${'month'.padEnd(labelWidth)}  ${ruler(width, [1, 10, 20, 30], 1)}`];
+  let label = '';
+  let cells: string[] = [];
+  const flush = () => {
+    if (label) lines.push(`${indent}${label}  ${cells.join('').trimEnd()}`);
+  };
+  const keys = keysInRange(map.granularity, map.from, map.to);
+  for (const run of map.runs) {
+    const glyph = STATE_GLYPHS[run.state];
+    for (let i = 0; i < run.length; i++) {
+      const next = keys.next();
+      if (next.done) break;
+      const key = next.value;
+      const l = key.slice(0, labelWidth);
+      if (l !== label) {
+        flush();
+        label = l;
+        cells = Array.from({ length: width }, () => ' ');
+      }
+      const col = hourly ? Number(key.slice(11, 13)) : Number(key.slice(8, 10)) - 1;
+      cells[col] = glyph;
+    }
+  }
+  flush();
+  return lines;
+}
+
+function runLine(run: StatusRun, keyWidth: number): string {
+  const span = run.length === 1 ? run.first.padEnd(keyWidth * 2 + 3) : `${run.first} … ${run.last}`;
+  return `  ${span}  ${run.state.padEnd(9)} ×${run.length}`;
+}
+
+function renderRuns(map: StatusMap, maxRuns: number): string[] {
+  const keyWidth = map.from.length;
+  const lines = [`  ${map.runs.length} runs of equal states:`];
+  if (map.runs.length <= maxRuns) {
+    for (const r of map.runs) lines.push(runLine(r, keyWidth));
+    return lines;
+  }
+  const head = Math.ceil(maxRuns / 2);
+  const tail = maxRuns - head;
+  for (const r of map.runs.slice(0, head)) lines.push(runLine(r, keyWidth));
+  const elided = map.runs.slice(head, map.runs.length - tail);
+  const counts = emptyCounts();
+  for (const r of elided) counts[r.state] += r.length;
+  const first = elided[0];
+  const last = elided[elided.length - 1];
+  const inside = STATES.filter((s) => counts[s] > 0)
+    .map((s) => `${counts[s]} ${s}`)
+    .join(', ');
+  lines.push(`  … ${elided.length} runs elided (${first?.first ?? ''} … ${last?.last ?? ''}: ${inside}); narrow with --from/--to, or use --json`);
+  for (const r of map.runs.slice(map.runs.length - tail)) lines.push(runLine(r, keyWidth));
+  return lines;
+}
+
+/** First key and exclusive end of the partitions in `states`, or undefined when there are none. */
+function spanOf(map: StatusMap, states: readonly PartitionState[]): { from: string; to: string } | undefined {
+  let first: string | undefined;
+  let last: string | undefined;
+  for (const r of map.runs) {
+    if (!states.includes(r.state)) continue;
+    first ??= r.first;
+    last = r.last;
+  }
+  return first !== undefined && last !== undefined ? { from: first, to: shiftKey(map.granularity, last, 1) } : undefined;
+}
+
+/** The next commands worth running, one line each. */
+export function nextCommands(map: StatusMap, config: Pick<Config, 'uiUrl' | 'namespace'>): string[] {
+  const hints: string[] = [];
+  const p = map.pipeline;
+  const gaps = spanOf(map, [PartitionState.FAILED, PartitionState.MISSING]);
+  if (gaps) {
+    const label = map.counts.failed > 0 ? (map.counts.missing > 0 ? 're-run failures and fill gaps' : 're-run failures') : 'fill gaps';
+    hints.push(`${label}: datapulse backfill ${p} --from ${gaps.from} --to ${gaps.to} --only-failed`);
+  }
+  const stale = spanOf(map, [PartitionState.STALE]);
+  if (stale) hints.push(`refresh stale (params or code changed): datapulse backfill ${p} --from ${stale.from} --to ${stale.to}`);
+  if (map.counts.running > 0) {
+    hints.push(`running now: ${workflowsQueryUiUrl(config, `DataPulsePipeline="${p}" AND ExecutionStatus="Running"`)}`);
+  }
+  if (hints.length === 0) hints.push(`all ${map.total} partitions are up to date`);
+  return hints;
+}
+
+/** The map for a terminal. Bounded output whatever the size of the range. */
+export function renderStatus(map: StatusMap, opts: RenderOptions): string {
+  const maxGridLines = opts.maxGridLines ?? 60;
+  const maxRuns = opts.maxRuns ?? 40;
+  const maxFailed = opts.maxFailed ?? 20;
+  const maxErrorChars = opts.maxErrorChars ?? 160;
+  const lines: string[] = [];
+  lines.push(`${map.pipeline} (${map.granularity})  ${map.from} … ${map.to} [from, to)  ${map.total} partitions: ${countsText(map.counts)}`);
+  if (map.rows.loaded > 0 || map.rows.quarantined > 0) lines.push(`  rows loaded ${map.rows.loaded}, quarantined ${map.rows.quarantined}`);
+  lines.push('');
+  if (gridLineCount(map) <= maxGridLines) lines.push(...renderGrid(map));
+  else lines.push(...renderRuns(map, maxRuns));
+
+  if (map.failed.length > 0) {
+    lines.push('', `failed: ${map.failed.length}${map.failed.length > maxFailed ? ` (first ${maxFailed})` : ''}`);
+    for (const f of map.failed.slice(0, maxFailed)) {
+      const step = f.step ?? '?';
+      lines.push(`  ${f.key}  ${step.padEnd(9)} ${oneLine(f.error ?? '(no error recorded)', maxErrorChars)}`);
+      if (f.workflowId) lines.push(`  ${' '.repeat(f.key.length)}  ${' '.repeat(9)} ${workflowUiUrl(opts.config, f.workflowId, f.runId ?? undefined)}`);
+    }
+    if (map.failed.length > maxFailed) lines.push(`  … and ${map.failed.length - maxFailed} more (--json lists them all)`);
+  }
+
+  lines.push('', `legend: ${STATES.map((s) => `${STATE_GLYPHS[s]} ${s}`).join('  ')}  (stale = succeeded with other params or code)`);
+  for (const h of nextCommands(map, opts.config)) lines.push(`next: ${h}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The `--json` document: the map, with a Temporal UI link per failed partition. */
+export function statusJson(map: StatusMap, config: Pick<Config, 'uiUrl' | 'namespace'>) {
+  return {
+    pipeline: map.pipeline,
+    granularity: map.granularity,
+    from: map.from,
+    to: map.to,
+    total: map.total,
+    counts: map.counts,
+    rows: map.rows,
+    runs: map.runs,
+    failed: map.failed.map((f) => ({ ...f, url: f.workflowId ? workflowUiUrl(config, f.workflowId, f.runId ?? undefined) : null })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+// ---------------------------------------------------------------------------------------------
+
+/** The smallest partition key of the pipeline in the ledger. */
+export async function earliestLedgerKey(pool: Pool, pipeline: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ k: string | null }>('SELECT min(partition_key) AS k FROM ledger WHERE pipeline = $1', [pipeline]);
+  return rows[0]?.k ?? undefined;
+}
+
+/** The ledger rows of [from, to) (keys of one granularity sort lexicographically in time order). */
+export async function ledgerRowsInRange(pool: Pool, pipeline: string, from: string, to: string): Promise<StatusLedgerRow[]> {
+  const { rows } = await pool.query<StatusLedgerRow>(
+    `SELECT partition_key, status, params_hash, code_version, error, failed_step, error_type, workflow_id, run_id,
+            rows_loaded, rows_quarantined, finished_at
+       FROM ledger
+      WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3
+      ORDER BY partition_key`,
+    [pipeline, from, to],
+  );
+  return rows;
+}

@@ -1,0 +1,72 @@
+import { loadConfig, redactUrl, type Config } from '../../lib/config';
+import { createPool, type Pool } from '../../lib/db';
+import { resolveDatabase } from '../../lib/dev-stack';
+import type { Registry } from '../../lib/registry';
+import { registry } from '../../pipelines';
+import {
+  computePipelineStatus,
+  earliestLedgerKey,
+  ledgerRowsInRange,
+  renderStatus,
+  resolveStatusRange,
+  statusJson,
+  validateRangeFlags,
+  type StatusMap,
+} from '../../lib/status';
+
+export interface StatusOptions {
+  readonly from?: string;
+  readonly to?: string;
+  readonly json?: boolean;
+}
+
+export interface StatusDeps {
+  readonly pool: Pool;
+  readonly config: Config;
+  readonly registry: Registry;
+  /** @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Computes the partition map of a pipeline from the ledger and what `status` prints for it. */
+export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: StatusOptions = {}): Promise<{ map: StatusMap; output: string }> {
+  const def = deps.registry.get(pipeline); // throws "unknown pipeline ... (known: ...)"
+  validateRangeFlags(def, opts);
+  let earliest: string | undefined;
+  try {
+    earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name) : undefined;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') {
+      throw new Error(
+        `no ledger table in schema "${deps.config.schema}": start \`datapulse dev\` or a worker once to create it (or check DATAPULSE_SCHEMA)`,
+      );
+    }
+    throw err;
+  }
+  const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
+  const rows = await ledgerRowsInRange(deps.pool, def.name, from, to);
+  const map = computePipelineStatus(def, from, to, rows);
+  const output = opts.json ? `${JSON.stringify(statusJson(map, deps.config), null, 2)}\n` : renderStatus(map, { config: deps.config });
+  return { map, output };
+}
+
+export async function statusCommand(pipeline: string, opts: StatusOptions): Promise<void> {
+  const config = loadConfig();
+  // Bad names and keys fail before any server is contacted.
+  validateRangeFlags(registry.get(pipeline), opts);
+  const db = await resolveDatabase({ allowEmbedded: false });
+  const pool = createPool({ connectionString: db.url, schema: config.schema, max: 2, applicationName: 'datapulse-status' });
+  try {
+    const { output } = await pipelineStatus({ pool, config, registry }, pipeline, opts).catch((err: unknown) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'ECONNREFUSED' || code === '28P01' || code === '3D000') {
+        throw new Error(`cannot query ${redactUrl(db.url)} (${db.description}): ${(err as Error).message}`);
+      }
+      throw err;
+    });
+    process.stdout.write(output);
+  } finally {
+    await pool.end();
+    await db.stop();
+  }
+}
