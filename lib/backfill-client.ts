@@ -1,5 +1,5 @@
 /** Client side of backfills: the deterministic id, start-or-attach, and handles by id. */
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from './config';
 import type { PipelineDefinition } from './pipeline';
 import { countKeys, keyToStartMs } from './partition';
@@ -42,7 +42,7 @@ export async function startOrAttachBackfill(
   config: Pick<Config, 'taskQueue'>,
   def: PipelineDefinition,
   opts: StartBackfillOptions,
-): Promise<{ handle: WorkflowHandle<typeof backfillWorkflow>; attached: boolean }> {
+): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof backfillWorkflow>; attached: boolean }> {
   const workflowId = backfillWorkflowId(def.name, opts.from, opts.to);
   const existing = await client.workflow
     .getHandle(workflowId)

@@ -7,7 +7,7 @@
  * (These tests use February–March 2024 partitions; other files use other ranges.)
  */
 import { WorkflowFailedError, type WorkflowExecutionInfo } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backfillWorkflowId, startOrAttachBackfill } from '../../lib/backfill-client';
 import { countKeys, keysInRange } from '../../lib/partition';
