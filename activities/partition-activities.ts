@@ -83,7 +83,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
 
   function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[]): AsyncIterable<SourceRecord> {
     const c = ctx();
-    const heartbeat = (d?: unknown) => c?.heartbeat(d);
+    const heartbeat = (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
     const signal = c?.cancellationSignal ?? new AbortController().signal;
     if (def.source.kind === 'http-json') return readHttpJson(def.source, window, def.params, { env, signal, heartbeat });
     return readCsvFiles(def.source, window, {
@@ -202,7 +202,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
         }
         good = [];
         bad = [];
-        c?.heartbeat({ valid, rejected });
+        if (c && !c.info.isLocal) c.heartbeat({ valid, rejected });
       };
       const raw = cursorRows<{ source_file: string; line_no: number; record: Record<string, unknown> }>(
         client,

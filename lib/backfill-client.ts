@@ -18,6 +18,8 @@ export interface StartBackfillOptions {
   readonly mode: BackfillMode;
   readonly concurrency: number;
   readonly childrenPerRun?: number;
+  /** @default the pipeline's `execution`, else "activities" */
+  readonly execution?: 'activities' | 'local-activities';
 }
 
 /** Thrown when a backfill range is empty, reversed or before the pipeline's start. */
@@ -25,7 +27,7 @@ export class InvalidRangeError extends Error {
   override readonly name = 'InvalidRangeError';
 }
 
-export function validateRange(def: PipelineDefinition, from: string, to: string): number {
+export function validateRange(def: Pick<PipelineDefinition, 'name' | 'partitioning'>, from: string, to: string): number {
   const g = def.partitioning.granularity;
   keyToStartMs(g, from);
   keyToStartMs(g, to);
@@ -40,7 +42,7 @@ export function validateRange(def: PipelineDefinition, from: string, to: string)
 export async function startOrAttachBackfill(
   client: Client,
   config: Pick<Config, 'taskQueue'>,
-  def: PipelineDefinition,
+  def: Pick<PipelineDefinition, 'name' | 'partitioning' | 'execution'>,
   opts: StartBackfillOptions,
 ): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof backfillWorkflow>; attached: boolean }> {
   const workflowId = backfillWorkflowId(def.name, opts.from, opts.to);
@@ -57,6 +59,7 @@ export async function startOrAttachBackfill(
     mode: opts.mode,
     concurrency: opts.concurrency,
     ...(opts.childrenPerRun ? { childrenPerRun: opts.childrenPerRun } : {}),
+    ...((opts.execution ?? def.execution) === 'local-activities' ? { execution: 'local-activities' as const } : {}),
   };
   const handle = await client.workflow.start<typeof backfillWorkflow>('backfillWorkflow', {
     workflowId,

@@ -16,8 +16,14 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
+// Definitions are frozen at load time, so their fingerprints are computed once per process.
+const paramsHashes = new WeakMap<object, string>();
+const codeVersions = new WeakMap<object, string>();
+
 export function paramsHash(def: PipelineDefinition): string {
-  return sha256(canonicalJson(def.params)).slice(0, 16);
+  let h = paramsHashes.get(def);
+  if (h === undefined) paramsHashes.set(def, (h = sha256(canonicalJson(def.params)).slice(0, 16)));
+  return h;
 }
 
 /**
@@ -26,6 +32,12 @@ export function paramsHash(def: PipelineDefinition): string {
  * loaded partitions stale even if nobody bumps `version`.
  */
 export function codeVersion(def: PipelineDefinition): string {
+  let v = codeVersions.get(def);
+  if (v === undefined) codeVersions.set(def, (v = computeCodeVersion(def)));
+  return v;
+}
+
+function computeCodeVersion(def: PipelineDefinition): string {
   const src = def.source;
   const material = [
     def.transform.toString(),

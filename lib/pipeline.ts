@@ -113,6 +113,12 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * Fraction of rejected rows above which the partition fails instead of loading. @default 0.5
    */
   readonly maxRejectedRatio?: number;
+  /**
+   * How partitions run their four steps: `activities` (each step a task on the queue, visible as
+   * activity events, heartbeating) or `local-activities` (same code and retries inside the worker,
+   * no server round trip per step: for many tiny partitions). @default "activities"
+   */
+  readonly execution?: 'activities' | 'local-activities';
   /** Schedule settings; every pipeline gets a schedule. @default {} (see ScheduleSettings) */
   readonly schedule?: ScheduleSettings;
 }

@@ -44,6 +44,8 @@ export interface BackfillInput {
   readonly childrenPerRun?: number;
   /** Keys planned per planning activity. @default 200 */
   readonly planBatch?: number;
+  /** How children run their steps (see PartitionWorkflowInput.execution). @default "activities" */
+  readonly execution?: 'activities' | 'local-activities';
   /** Carried across continue-as-new; absent on the first run. */
   readonly carried?: BackfillCarried;
 }
@@ -196,7 +198,15 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
       const handle = await childScope.run(() =>
         startChild(partitionWorkflow, {
           workflowId,
-          args: [{ pipeline: input.pipeline, partition: item.key, trigger: 'backfill', ...(item.ifChanged ? { ifChanged: true } : {}) }],
+          args: [
+            {
+              pipeline: input.pipeline,
+              partition: item.key,
+              trigger: 'backfill',
+              ...(item.ifChanged ? { ifChanged: true } : {}),
+              ...(input.execution === 'local-activities' ? { execution: 'local-activities' as const } : {}),
+            },
+          ],
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           typedSearchAttributes: [

@@ -32,19 +32,17 @@ export interface StatusDeps {
 export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: StatusOptions = {}): Promise<{ map: StatusMap; output: string }> {
   const def = deps.registry.get(pipeline); // throws "unknown pipeline ... (known: ...)"
   validateRangeFlags(def, opts);
-  let earliest: string | undefined;
-  try {
-    earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name) : undefined;
-  } catch (err) {
+  const noLedger = (err: unknown): never => {
     if ((err as { code?: string }).code === '42P01') {
       throw new Error(
         `no ledger table in schema "${deps.config.schema}": start \`datapulse dev\` or a worker once to create it (or check DATAPULSE_SCHEMA)`,
       );
     }
     throw err;
-  }
+  };
+  const earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name).catch(noLedger) : undefined;
   const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
-  const rows = await ledgerRowsInRange(deps.pool, def.name, from, to);
+  const rows = await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger);
   const map = computePipelineStatus(def, from, to, rows);
   const output = opts.json ? `${JSON.stringify(statusJson(map, deps.config), null, 2)}\n` : renderStatus(map, { config: deps.config });
   return { map, output };

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { keysInRange, shiftKey } from '../../lib/partition';
-import type { PipelineDefinition } from '../../lib/pipeline';
 import {
   computePipelineStatus,
   computeStatus,
@@ -17,6 +16,7 @@ import {
   StatusRangeError,
   type StatusLedgerRow,
 } from '../../lib/status';
+import { registry } from '../../pipelines';
 import { cityWeather } from '../../pipelines/city-weather';
 import { weather } from '../../pipelines/weather';
 
@@ -91,8 +91,9 @@ describe('computeStatus', () => {
   });
 
   it('uses the definition\'s params hash and code version for staleness', () => {
-    const cur = currentFingerprint(weather as PipelineDefinition);
-    const m = computePipelineStatus(weather as PipelineDefinition, '2024-07-01T00', '2024-07-01T02', [
+    const def = registry.get('weather');
+    const cur = currentFingerprint(def);
+    const m = computePipelineStatus(def, '2024-07-01T00', '2024-07-01T02', [
       row('2024-07-01T00', { params_hash: cur.paramsHash, code_version: cur.codeVersion }),
       row('2024-07-01T01', { params_hash: cur.paramsHash, code_version: 'v0-other' }),
     ]);
