@@ -83,7 +83,7 @@ export interface ScheduleSettings {
   readonly lag?: number;
   /** What a tick does while the previous scheduled run is still going. @default "BUFFER_ONE" */
   readonly overlap?: 'SKIP' | 'BUFFER_ONE' | 'BUFFER_ALL' | 'CANCEL_OTHER' | 'TERMINATE_OTHER' | 'ALLOW_ALL';
-  /** How far back missed ticks (server down, schedule paused) are caught up. @default "1 day" */
+  /** How far back ticks missed while the server was down are caught up (ticks during a pause are skipped: backfill them). @default "1 day" */
   readonly catchupWindow?: string;
 }
 

@@ -238,6 +238,9 @@ async function describeOrUndefined(handle: ScheduleHandle): Promise<ScheduleDesc
  * Creates the schedule of every registered pipeline that has none, and brings existing ones to the
  * definition's spec, action and policies. Idempotent: an up-to-date schedule is not touched
  * (`unchanged`). Never pauses or un-pauses: an update carries the schedule's current state over.
+ * Schedules of pipelines no longer registered are left alone (`listSchedules` reports them).
+ * (The SDK's update is describe-then-replace without a conflict token: a pause landing between the
+ * two would be lost. Apply is a deploy-time step, so that window is accepted.)
  */
 export async function applySchedules(client: Client, config: Pick<Config, 'taskQueue'>, registry: Registry): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
@@ -450,6 +453,8 @@ export async function pauseSchedule(client: Client, registry: Registry, pipeline
 /**
  * Resumes a pipeline's schedule. Temporal replaces the pause note with the resume note (an empty
  * note would make the server ignore the request), so the note never says "paused" on an active schedule.
+ * Ticks that fell while the schedule was paused are skipped, not caught up (the catch-up window only
+ * covers server outages): backfill those partitions.
  */
 export async function resumeSchedule(client: Client, registry: Registry, pipeline: string, note?: string): Promise<{ scheduleId: string; note: string }> {
   const { scheduleId, handle } = await describeRegistered(client, registry, pipeline);

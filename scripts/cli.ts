@@ -94,7 +94,7 @@ schedule
   .action(async (pipeline: string, opts: { note?: string }) => scheduleCmd().schedulePauseCommand(pipeline, opts));
 schedule
   .command('resume')
-  .description('resume a paused schedule (ticks missed within the catch-up window run)')
+  .description('resume a paused schedule (ticks that fell while paused are skipped, not caught up)')
   .argument('<pipeline>', 'pipeline name')
   .option('--note <text>', 'replaces the pause note')
   .action(async (pipeline: string, opts: { note?: string }) => scheduleCmd().scheduleResumeCommand(pipeline, opts));

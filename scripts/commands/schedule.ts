@@ -119,7 +119,7 @@ export async function scheduleResumeCommand(pipeline: string, opts: { note?: str
     const next = d.nextActionTimes[0];
     out([
       `resumed ${r.scheduleId} — note: ${r.note}`,
-      `  next action ${iso(next?.at)} → partition ${next?.partition ?? '?'} (missed ticks within the ${Math.round(d.catchupWindowMs / 60_000)} min catch-up window run now)`,
+      `  next action ${iso(next?.at)} → partition ${next?.partition ?? '?'}; ticks that fell while paused are not run: backfill those partitions`,
       `  Temporal UI: ${scheduleUiUrl(config, r.scheduleId)}`,
     ]);
   });
