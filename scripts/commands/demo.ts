@@ -1,19 +1,23 @@
 /**
- * The demo: brings the stack up as needed, runs a day of hourly `weather` partitions against the
- * offline fixture API and a month of daily `city_weather` partitions from CSV drops, then prints
- * where to look. Keeps the stack up for browsing until Ctrl-C, unless --exit.
+ * The demo: brings the stack up as needed, applies the schedules, backfills two days of hourly
+ * `weather` partitions against the offline fixture API and the year 2012 of daily `city_weather`
+ * partitions from CSV drops, then prints where to look. Keeps the stack up for browsing until
+ * Ctrl-C, unless --exit.
  */
-import { workflowsQueryUiUrl } from '../../lib/config';
-import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
-import { countKeys, keysInRange } from '../../lib/partition';
-import { startPartition } from '../../lib/temporal-client';
-import { registry } from '../../pipelines';
 import { Client, Connection } from '@temporalio/client';
+import { startOrAttachBackfill } from '../../lib/backfill-client';
+import { workflowsQueryUiUrl, workflowUiUrl, type Config } from '../../lib/config';
+import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
+import { applySchedules, scheduleUiUrl } from '../../lib/schedules';
+import { registry } from '../../pipelines';
+import { follow } from './backfill';
 import { fillCityWeatherLanding } from './landing';
 import { say, startLocalStack, untilSignal } from './stack';
 
-const WEATHER_RANGE = { from: '2024-05-01T00', to: '2024-05-02T00' };
-const CITY_RANGE = { from: '2012-01-01', to: '2012-02-01' };
+const RANGES = [
+  { pipeline: 'weather', from: '2024-05-01T00', to: '2024-05-03T00', concurrency: 8 },
+  { pipeline: 'city_weather', from: '2012-01-01', to: '2013-01-01', concurrency: 8 },
+] as const;
 
 export async function demoCommand(opts: { exit: boolean }): Promise<void> {
   let api: WeatherApiServer | undefined;
@@ -30,12 +34,10 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
     const connection = await Connection.connect({ address: stack.config.temporalAddress });
     const client = new Client({ connection, namespace: stack.config.namespace });
     try {
-      for (const [pipeline, range] of [
-        ['weather', WEATHER_RANGE],
-        ['city_weather', CITY_RANGE],
-      ] as const) {
-        failed += await runRange(client, stack.config, pipeline, range.from, range.to);
+      for (const r of await applySchedules(client, stack.config, registry)) {
+        say(`Schedule:   ${r.scheduleId} ${r.action}${r.paused ? ' (paused)' : ''}  ${scheduleUiUrl(stack.config, r.scheduleId)}`);
       }
+      for (const r of RANGES) failed += await backfill(client, stack.config, r);
     } finally {
       await connection.close();
     }
@@ -65,32 +67,11 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
   }
 }
 
-async function runRange(client: Client, config: { taskQueue: string }, pipeline: string, from: string, to: string): Promise<number> {
-  const def = registry.get(pipeline);
-  const total = countKeys(def.partitioning.granularity, from, to);
-  const started = Date.now();
-  let done = 0;
-  let failed = 0;
-  const keys = keysInRange(def.partitioning.granularity, from, to);
-  const runOne = async (): Promise<void> => {
-    for (let next = keys.next(); !next.done; next = keys.next()) {
-      const handle = await startPartition(client, config, { pipeline, partition: next.value, trigger: 'run' });
-      try {
-        await handle.result();
-      } catch (err) {
-        failed++;
-        say(`  ${pipeline}/${next.value} failed: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
-      }
-      done++;
-    }
-  };
-  const timer = setInterval(() => say(`  ${pipeline}: ${done}/${total} partitions`), 2000);
-  try {
-    await Promise.all(Array.from({ length: 8 }, runOne));
-  } finally {
-    clearInterval(timer);
-  }
-  const secs = (Date.now() - started) / 1000;
-  say(`${pipeline}: ${total} partitions [${from}, ${to}) in ${secs.toFixed(1)} s (${(total / secs).toFixed(1)}/s), ${failed} failed`);
-  return failed;
+async function backfill(client: Client, config: Config, r: (typeof RANGES)[number]): Promise<number> {
+  const def = registry.get(r.pipeline);
+  const { handle, attached } = await startOrAttachBackfill(client, config, def, { from: r.from, to: r.to, mode: 'missing', concurrency: r.concurrency });
+  say();
+  say(`Backfill:   ${r.pipeline} [${r.from}, ${r.to}) ${attached ? '(attached)' : ''} ${workflowUiUrl(config, handle.workflowId)}`);
+  const summary = await follow(client, config, handle.workflowId);
+  return summary?.failed ?? 1;
 }
