@@ -16,6 +16,8 @@ import { InvalidPartitionKeyError, partitionWindow, type PartitionWindow } from 
 import type { PipelineDefinition, SourceRecord } from '../lib/pipeline';
 import { UnknownPipelineError, type Registry } from '../lib/registry';
 import { ident } from '../lib/sql';
+import { blockingFailureMessage, isBlockingFailure, isWarning } from '../lib/checks';
+import { runChecks } from './check-runner';
 import { FailureType, nonRetryable } from './errors';
 import { readCsvFiles, ROW_ERROR_FIELD } from './sources/csv-files';
 import { readHttpJson } from './sources/http-json';
@@ -186,6 +188,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
       const key = [ref.pipeline, ref.partition];
       await client.query('DELETE FROM staging_records WHERE pipeline = $1 AND partition_key = $2', key);
       await client.query('DELETE FROM quarantine WHERE pipeline = $1 AND partition_key = $2', key);
+      // A previous run's check results must not outlive its rows (they are written again below).
+      await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', key);
       let valid = 0;
       let rejected = 0;
       let good: unknown[][] = [];
@@ -235,7 +239,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
           `most common: ${t?.field ?? '(row)'} — ${t?.reason ?? '?'} (${t?.n ?? 0} rows). See: datapulse quarantine ${ref.pipeline} ${ref.partition}`,
       );
     }
-    return counts;
+    if (!def.checks?.length) return counts;
+    const results = await runChecks(pool, def.checks, { ...ref, rowsValid: counts.rowsValid }, () => (c && !c.info.isLocal ? c.heartbeat() : undefined));
+    logger.info({ checks: results.map((r) => `${r.name}:${r.outcome}`) }, 'checked');
+    if (results.some(isBlockingFailure)) throw nonRetryable(FailureType.CHECK_FAILED, blockingFailureMessage(results));
+    const warnings = results.filter(isWarning).map((r) => ({ check: r.name, kind: r.kind, message: r.message }));
+    return warnings.length ? { ...counts, warnings } : counts;
   }
 
   /** Applies the pipeline's row transform and deduplicates on the target key (last row wins). */
@@ -288,11 +297,13 @@ export function createPartitionActivities(deps: ActivityDeps) {
   async function load(input: LoadInput): Promise<LoadResult> {
     const { def } = resolve(input);
     const logger = log('load', input);
-    await ensureTarget(def);
     const c = ctx();
     const cols = Object.keys(def.target.columns).map((k) => ident(k, 'column'));
     const t = ident(def.target.table, 'table');
-    const result = await withTransaction(pool, async (client) => {
+    // Heartbeat all along (the DDL and the transaction may wait on locks), so that a worker dying
+    // mid-load is noticed within the heartbeat timeout rather than the start-to-close timeout.
+    const stopHeartbeats = heartbeatEvery(c, LOAD_HEARTBEAT_MS);
+    const result = await ensureTarget(def).then(() => withTransaction(pool, async (client) => {
       const key = [input.pipeline, input.partition];
       await client.query(`DELETE FROM ${t} WHERE ${PARTITION_COLUMN} = $1`, [input.partition]);
       const ins = await client.query(
@@ -357,7 +368,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
         table: def.target.table,
         durationMs: led.rows[0]?.duration_ms ?? 0,
       };
-    });
+    })).finally(stopHeartbeats);
     logger.info(result, 'loaded');
     return result;
   }
@@ -430,6 +441,17 @@ function checkRow(def: PipelineDefinition, record: Record<string, unknown>): Ver
     reason,
     rawValue: raw === undefined ? null : (typeof raw === 'string' ? raw : JSON.stringify(raw)).slice(0, 1000),
   };
+}
+
+/** How often load heartbeats while it runs (its heartbeat timeout is set in workflows/partition.ts). */
+const LOAD_HEARTBEAT_MS = 5_000;
+
+/** Heartbeats now and every `ms` until the returned function is called; nothing for local activities. */
+function heartbeatEvery(c: Context | undefined, ms: number): () => void {
+  if (!c || c.info.isLocal) return () => undefined;
+  c.heartbeat();
+  const timer = setInterval(() => c.heartbeat(), ms);
+  return () => clearInterval(timer);
 }
 
 async function* mapAsync<T, U>(it: AsyncIterable<T>, fn: (t: T) => U): AsyncGenerator<U> {

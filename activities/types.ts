@@ -26,6 +26,15 @@ export interface IngestResult {
 export interface ValidateResult {
   readonly rowsValid: number;
   readonly rowsQuarantined: number;
+  /** Warning-severity checks that failed (blocking failures throw CheckFailed instead). Absent when none. */
+  readonly warnings?: readonly CheckWarning[];
+}
+
+export interface CheckWarning {
+  readonly check: string;
+  /** Check kind (lib/checks.ts CheckKind); `volume` warnings alert. */
+  readonly kind: string;
+  readonly message: string;
 }
 
 export interface TransformResult {

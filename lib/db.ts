@@ -38,6 +38,10 @@ export function createPool(opts: PoolOptions): Pool {
   });
   // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor a checked-out one: its running query fails (and the step retries), but the client also emits
+  // 'error' ("Connection terminated unexpectedly"), with no pool listener while it is checked out.
+  // Released, a dead client is discarded by the pool.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
@@ -82,7 +86,10 @@ export async function migrate(pool: Pool, schema: string): Promise<number[]> {
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [`datapulse-migrate:${schema}`]);
     try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema, 'schema')}`);
+      // Only when missing: CREATE SCHEMA needs CREATE on the database even with IF NOT EXISTS, and
+      // a least-privilege worker role has no such right (README: "Database role").
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(schema, 'schema')}`);
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${ident(schema, 'schema')}.schema_migrations (
            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,

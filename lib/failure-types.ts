@@ -18,6 +18,8 @@ export const FailureType = {
   REJECTED_RATIO: 'RejectedRatioExceeded',
   TRANSFORM: 'TransformError',
   COUNT_MISMATCH: 'CountMismatch',
+  /** A blocking data quality check failed (see lib/checks.ts); the message names check, value and threshold. */
+  CHECK_FAILED: 'CheckFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -31,6 +33,7 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.REJECTED_RATIO,
   FailureType.TRANSFORM,
   FailureType.COUNT_MISMATCH,
+  FailureType.CHECK_FAILED,
   'InvalidIdentifierError',
   'PipelineDefinitionError',
 ];

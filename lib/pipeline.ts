@@ -4,6 +4,7 @@
  * which interpret the declarations made here.
  */
 import type { z } from 'zod';
+import { validateChecks, type Check } from './checks';
 import { assertIdentifier } from './sql';
 import { Granularity, keyToStartMs, type PartitionWindow, type Partitioning } from './partition';
 
@@ -121,6 +122,12 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
   readonly execution?: 'activities' | 'local-activities';
   /** Schedule settings; every pipeline gets a schedule. @default {} (see ScheduleSettings) */
   readonly schedule?: ScheduleSettings;
+  /**
+   * Data quality checks run on each partition's valid rows at the end of validate (see lib/checks.ts:
+   * notNull, unique, acceptedValues, range, references, volume, sql). Results are stored per
+   * partition in `check_results`; a failing blocking check fails the partition before load. @default []
+   */
+  readonly checks?: readonly Check[];
 }
 
 /** Thrown when a pipeline definition is inconsistent. */
@@ -157,6 +164,11 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
   const ratio = def.maxRejectedRatio ?? 0.5;
   if (ratio < 0 || ratio > 1) fail('maxRejectedRatio must be within [0, 1]');
+  try {
+    validateChecks(def.checks ?? []);
+  } catch (err) {
+    fail(`checks: ${(err as Error).message}`);
+  }
   return Object.freeze(def);
 }
 

@@ -81,6 +81,26 @@ export interface StatusMap {
   readonly runs: readonly StatusRun[];
   /** Every failed partition of the range, in key order. */
   readonly failed: readonly FailedPartition[];
+  /** Data quality check results of the range, when queried (see checkResultsInRange). */
+  readonly checks?: StatusChecks;
+}
+
+/** A failed check of a partition (`check_results`, see lib/checks.ts). */
+export interface StatusCheckResult {
+  readonly name: string;
+  readonly severity: string;
+  readonly value: number | null;
+  readonly threshold: string | null;
+  readonly message: string;
+}
+
+export interface StatusChecks {
+  /** Blocking checks that failed in the range. */
+  readonly failed: number;
+  /** Warning-severity checks that failed in the range. */
+  readonly warnings: number;
+  /** The failed checks of the range's failed partitions, by key. */
+  readonly ofFailed: Readonly<Record<string, readonly StatusCheckResult[]>>;
 }
 
 /** Thrown for a bad --from/--to: one line, naming the flag. */
@@ -371,6 +391,7 @@ export function renderStatus(map: StatusMap, opts: RenderOptions): string {
   const lines: string[] = [];
   lines.push(`${map.pipeline} (${map.granularity})  ${map.from} … ${map.to} [from, to)  ${map.total} partitions: ${countsText(map.counts)}`);
   if (map.rows.loaded > 0 || map.rows.quarantined > 0) lines.push(`  rows loaded ${map.rows.loaded}, quarantined ${map.rows.quarantined}`);
+  if (map.checks && (map.checks.failed > 0 || map.checks.warnings > 0)) lines.push(`  checks: ${map.checks.failed} failed (blocking), ${map.checks.warnings} warnings`);
   lines.push('');
   if (gridLineCount(map) <= maxGridLines) lines.push(...renderGrid(map));
   else lines.push(...renderRuns(map, maxRuns));
@@ -381,6 +402,9 @@ export function renderStatus(map: StatusMap, opts: RenderOptions): string {
       const step = f.step ?? '?';
       lines.push(`  ${f.key}  ${step.padEnd(9)} ${oneLine(f.error ?? '(no error recorded)', maxErrorChars)}`);
       if (f.workflowId) lines.push(`  ${' '.repeat(f.key.length)}  ${' '.repeat(9)} ${workflowUiUrl(opts.config, f.workflowId, f.runId ?? undefined)}`);
+      for (const c of map.checks?.ofFailed[f.key] ?? []) {
+        lines.push(`  ${' '.repeat(f.key.length)}  ${' '.repeat(9)} check ${c.name} (${c.severity}) failed: ${oneLine(c.message, maxErrorChars)}`);
+      }
     }
     if (map.failed.length > maxFailed) lines.push(`  … and ${map.failed.length - maxFailed} more (--json lists them all)`);
   }
@@ -401,7 +425,12 @@ export function statusJson(map: StatusMap, config: Pick<Config, 'uiUrl' | 'names
     counts: map.counts,
     rows: map.rows,
     runs: map.runs,
-    failed: map.failed.map((f) => ({ ...f, url: f.workflowId ? workflowUiUrl(config, f.workflowId, f.runId ?? undefined) : null })),
+    failed: map.failed.map((f) => ({
+      ...f,
+      url: f.workflowId ? workflowUiUrl(config, f.workflowId, f.runId ?? undefined) : null,
+      ...(map.checks ? { checks: map.checks.ofFailed[f.key] ?? [] } : {}),
+    })),
+    ...(map.checks ? { checks: { failed: map.checks.failed, warnings: map.checks.warnings } } : {}),
   };
 }
 
@@ -426,4 +455,24 @@ export async function ledgerRowsInRange(pool: Pool, pipeline: string, from: stri
     [pipeline, from, to],
   );
   return rows;
+}
+
+/** Failed check counts of [from, to) and the failed checks of the given (failed) partitions. */
+export async function checkResultsInRange(pool: Pool, pipeline: string, from: string, to: string, failedKeys: readonly string[]): Promise<StatusChecks> {
+  const counts = await pool.query<{ failed: number; warnings: number }>(
+    `SELECT count(*) FILTER (WHERE severity = 'blocking')::int AS failed, count(*) FILTER (WHERE severity = 'warning')::int AS warnings
+       FROM check_results WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3 AND outcome = 'failed'`,
+    [pipeline, from, to],
+  );
+  const ofFailed: Record<string, StatusCheckResult[]> = {};
+  if (failedKeys.length > 0) {
+    const { rows } = await pool.query<StatusCheckResult & { partition_key: string }>(
+      `SELECT partition_key, check_name AS name, severity, value, threshold, message FROM check_results
+        WHERE pipeline = $1 AND partition_key = ANY($2::text[]) AND outcome = 'failed'
+        ORDER BY partition_key, severity, check_name`,
+      [pipeline, failedKeys],
+    );
+    for (const { partition_key, ...r } of rows) (ofFailed[partition_key] ??= []).push(r);
+  }
+  return { failed: counts.rows[0]?.failed ?? 0, warnings: counts.rows[0]?.warnings ?? 0, ofFailed };
 }

@@ -1,5 +1,14 @@
 /** Client-side helpers shared by the CLI, the demo and tests: connecting and starting partitions. */
-import { Client, Connection, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type ClientInterceptors,
+  type WorkflowClientInterceptor,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { Config } from './config';
 import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from '../workflows/search-attributes';
 import type { partitionWorkflow, PartitionWorkflowInput } from '../workflows/partition';
@@ -7,6 +16,26 @@ import type { partitionWorkflow, PartitionWorkflowInput } from '../workflows/par
 /** Thrown when the Temporal frontend cannot be reached, saying what to start or set. */
 export class TemporalUnavailableError extends Error {
   override readonly name = 'TemporalUnavailableError';
+}
+
+/**
+ * Tracing on the client: starting, signalling, cancelling or terminating a workflow makes a span
+ * (`StartWorkflow:partitionWorkflow`, ...) and hands its context to the workflow in the headers, so
+ * the workflow's spans join the caller's trace. Queries and describes are not traced: progress
+ * bars poll them and would bury a trace in spans.
+ */
+export function clientInterceptors(): ClientInterceptors {
+  const otel = new OpenTelemetryWorkflowClientInterceptor();
+  const traced: WorkflowClientInterceptor = {
+    startWithDetails: (input, next) => otel.startWithDetails(input, next),
+    signal: (input, next) => otel.signal(input, next),
+    signalWithStart: (input, next) => otel.signalWithStart(input, next),
+    startUpdate: (input, next) => otel.startUpdate(input, next),
+    startUpdateWithStart: (input, next) => otel.startUpdateWithStart(input, next),
+    cancel: (input, next) => otel.cancel(input, next),
+    terminate: (input, next) => otel.terminate(input, next),
+  };
+  return { workflow: [traced] };
 }
 
 export async function connectClient(config: Pick<Config, 'temporalAddress' | 'namespace'>): Promise<Client> {
@@ -20,7 +49,7 @@ export async function connectClient(config: Pick<Config, 'temporalAddress' | 'na
         'start the local stack with `npx datapulse dev`, or set TEMPORAL_ADDRESS',
     );
   }
-  return new Client({ connection, namespace: config.namespace });
+  return new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors() });
 }
 
 /**

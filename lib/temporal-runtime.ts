@@ -30,14 +30,43 @@ function sdkLevel(pinoLevel: string): LogLevel {
   }
 }
 
-export function installTemporalRuntime(logger: Logger, opts: { metricsBindAddress?: string } = {}): void {
-  if (installed) return;
+/**
+ * SDK log metadata in DataPulse's field names (activity, runId — as the activities' own lines), and
+ * without the activity task token, which can complete the activity and so stays out of logs.
+ */
+function normalizeMeta(meta: LogMetadata): LogMetadata {
+  const { activityType, workflowRunId, ...rest } = meta;
+  delete rest.taskToken;
+  return {
+    ...rest,
+    ...(activityType !== undefined && rest.activity === undefined ? { activity: activityType } : {}),
+    ...(workflowRunId !== undefined && rest.runId === undefined ? { runId: workflowRunId } : {}),
+  };
+}
+
+export interface TemporalRuntimeOptions {
+  /**
+   * Where the SDK's Prometheus exporter listens (`127.0.0.1:<port>`); the worker's /metrics
+   * endpoint appends what it serves. @default unset: no SDK metrics
+   */
+  readonly metricsBindAddress?: string;
+}
+
+let sdkMetricsUrl: string | undefined;
+
+/**
+ * Installs the runtime (once per process; later calls change nothing) and returns the URL of the
+ * SDK's Prometheus exporter, if the installing call asked for one.
+ */
+export function installTemporalRuntime(logger: Logger, opts: TemporalRuntimeOptions = {}): { metricsUrl?: string } {
+  if (installed) return { metricsUrl: sdkMetricsUrl };
   installed = true;
   Runtime.install({
     logger: new DefaultLogger(sdkLevel(logger.level), (entry) => {
-      const meta: LogMetadata = { ...(entry.meta ?? {}) };
-      logger[LEVELS[entry.level]](meta, entry.message);
+      logger[LEVELS[entry.level]](normalizeMeta(entry.meta ?? {}), entry.message);
     }),
     telemetryOptions: opts.metricsBindAddress ? { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } : undefined,
   });
+  sdkMetricsUrl = opts.metricsBindAddress ? `http://${opts.metricsBindAddress}/metrics` : undefined;
+  return { metricsUrl: sdkMetricsUrl };
 }

@@ -3,6 +3,7 @@
  * The demo fills the folder from the `weather.csv` of the npm package vega-datasets.
  */
 import { z } from 'zod';
+import { acceptedValues, unique, volume } from '../lib/checks';
 import { daily, definePipeline } from '../lib/pipeline';
 import { decimal, isoDate } from '../lib/schema-helpers';
 
@@ -53,4 +54,11 @@ export const cityWeather = definePipeline({
     },
     key: ['location', 'day'],
   },
+  checks: [
+    acceptedValues('weather', ['drizzle', 'rain', 'sun', 'snow', 'fog']),
+    // Overlapping drops repeat rows by design (the last line wins): worth knowing, not a stop.
+    unique(['location', 'date'], { severity: 'warning' }),
+    // Drops are irregular: a day far below or above its recent neighbours alerts but still loads.
+    volume({ lookback: 14, minRatio: 0.5, maxRatio: 2, severity: 'warning' }),
+  ],
 });

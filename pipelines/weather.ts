@@ -3,6 +3,7 @@
  * request per location per hour.
  */
 import { z } from 'zod';
+import { notNull, range, unique, volume } from '../lib/checks';
 import { definePipeline, hourly, SourceFormatError } from '../lib/pipeline';
 import { decimal, isoMinute } from '../lib/schema-helpers';
 
@@ -106,4 +107,14 @@ export const weather = definePipeline({
     },
     key: ['location_id', 'observed_at'],
   },
+  checks: [
+    // Guards the contract if the schema ever lets nulls through (today null temperatures are quarantined).
+    notNull('temperature_2m', { minRatio: 0.9 }),
+    // One row per location and hour: a repeat means the API answered another window than asked.
+    unique(['location_id', 'time']),
+    // Above 200 km/h is possible (hurricanes) but worth a look, not a stop.
+    range('wind_speed_10m', { min: 0, max: 200, severity: 'warning' }),
+    // One row per configured location per hour; far fewer (or more) means the API changed its answer.
+    volume({ lookback: 24, minRatio: 0.5, maxRatio: 2 }),
+  ],
 });

@@ -110,16 +110,40 @@ schedule
   .action(async (pipeline: string) => scheduleCmd().scheduleDeleteCommand(pipeline));
 
 program
+  .command('quarantine')
+  .description('the rejected rows of one partition (file, line, field, reason, raw value), its failed checks, and how to re-run it')
+  .argument('<pipeline>', 'pipeline name, e.g. weather')
+  .argument('<partition>', 'partition key, e.g. 2024-05-01T13')
+  .option('--limit <n>', 'rows to list (the count is always exact)', positiveInt, 50)
+  .option('--json', 'print the report as JSON')
+  .action(async (pipeline: string, partition: string, opts: { limit: number; json?: boolean }) =>
+    (require('./commands/quarantine') as typeof import('./commands/quarantine')).quarantineCommand(pipeline, partition, opts),
+  );
+
+program
   .command('pipelines')
   .description('list the registered pipelines')
   .action(async () => (require('./commands/pipelines') as typeof import('./commands/pipelines')).pipelinesCommand());
 
+/** Commands that host a worker and run until stopped: no command span around them. */
+const LONG_RUNNING = new Set(['worker', 'dev', 'demo']);
+
 export async function main(argv: string[]): Promise<void> {
+  // Tracing first, before a command loads pg or the SDK; off (and not even loaded) unless
+  // OTEL_EXPORTER_OTLP_ENDPOINT or DATAPULSE_TRACE_CONSOLE is set. Flushed in finally.
+  const command = argv[2] ?? '';
+  let telemetry: import('../lib/telemetry').Telemetry | undefined;
   try {
-    await program.parseAsync(argv);
+    telemetry = (require('../lib/telemetry') as typeof import('../lib/telemetry')).startTelemetry({
+      serviceName: LONG_RUNNING.has(command) ? 'datapulse-worker' : 'datapulse-cli',
+    });
+    if (LONG_RUNNING.has(command) || command.startsWith('-')) await program.parseAsync(argv);
+    else await telemetry.inSpan(`datapulse ${command}`, { 'datapulse.command': argv.slice(2).join(' ') }, () => program.parseAsync(argv));
   } catch (err) {
     process.stderr.write(`datapulse: ${(err as Error).message}\n`);
     process.exitCode = 1;
+  } finally {
+    await telemetry?.shutdown();
   }
 }
 

@@ -6,14 +6,25 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { activityInterceptors } from '../lib/activity-interceptors';
 import { loadConfig, redactUrl, type Config } from '../lib/config';
 import { createPool, migrate, type Pool } from '../lib/db';
-import { resolveDatabase } from '../lib/dev-stack';
+import { freePort, resolveDatabase } from '../lib/dev-stack';
 import { createLogger, type Logger } from '../lib/logger';
+import { createPipelineMetrics, startMetricsServer, type MetricsServer, type PipelineMetrics } from '../lib/metrics';
 import type { Registry } from '../lib/registry';
+import { clientInterceptors } from '../lib/temporal-client';
 import { installTemporalRuntime } from '../lib/temporal-runtime';
+import { startTelemetry, workflowSinks } from '../lib/telemetry';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
+/** Workflow interceptors (OpenTelemetry, log labels): every bundle of WORKFLOWS_PATH must include them. */
+export const WORKFLOW_INTERCEPTORS_PATH = path.join(__dirname, '..', 'workflows', 'interceptors.ts');
+/** Options for bundleWorkflowCode / runReplayHistories that match what the worker runs. */
+export const WORKFLOW_BUNDLE_OPTIONS: { readonly workflowsPath: string; readonly workflowInterceptorModules: string[] } = {
+  workflowsPath: WORKFLOWS_PATH,
+  workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+};
 
 export interface DataPulseWorkerOptions {
   readonly connection: NativeConnection;
@@ -26,6 +37,8 @@ export interface DataPulseWorkerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Client the activities use to wait on workflows other runs own (backfills, schedule ticks). */
   readonly client?: Client;
+  /** Prometheus metrics the activity interceptors record. @default a private registry nobody serves */
+  readonly metrics?: PipelineMetrics;
   /** Extra worker options (tuning, shutdown behaviour). */
   readonly overrides?: Partial<WorkerOptions>;
 }
@@ -45,6 +58,13 @@ export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promi
     taskQueue: opts.config.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
+    // Tracing, metrics and log labels around every activity and workflow (a prebuilt bundle must
+    // contain WORKFLOW_INTERCEPTORS_PATH: build it with WORKFLOW_BUNDLE_OPTIONS).
+    interceptors: {
+      activity: activityInterceptors(opts.metrics ?? createPipelineMetrics({ processMetrics: false })),
+      workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
+    },
+    sinks: workflowSinks(),
     maxConcurrentActivityTaskExecutions: 50,
     maxConcurrentWorkflowTaskExecutions: 50,
     shutdownGraceTime: '10 seconds',
@@ -52,29 +72,51 @@ export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promi
   });
 }
 
-/** `datapulse worker`: connect, migrate, run until SIGINT/SIGTERM, then drain and close. */
+/**
+ * `datapulse worker`: tracing first, connect, migrate, serve /metrics (METRICS_PORT; 0: none), run
+ * until SIGINT/SIGTERM, then drain, close the metrics server and flush the traces.
+ */
 export async function runWorkerProcess(registry: Registry, config: Config = loadConfig()): Promise<void> {
-  const logger = createLogger(config.logLevel, { role: 'worker', taskQueue: config.taskQueue });
-  installTemporalRuntime(logger);
-  const db = await resolveDatabase({ allowEmbedded: false });
-  const pool = createPool({ connectionString: db.url, schema: config.schema, applicationName: 'datapulse-worker' });
+  const telemetry = startTelemetry({ serviceName: 'datapulse-worker' });
+  let metricsServer: MetricsServer | undefined;
   let connection: NativeConnection | undefined;
   let clientConnection: Connection | undefined;
+  let pool: Pool | undefined;
   try {
+    const logger = createLogger(config.logLevel, { role: 'worker', taskQueue: config.taskQueue });
+    // The SDK's Prometheus exporter listens on loopback only; /metrics appends what it serves.
+    const sdkMetrics = config.metricsPort > 0 ? `127.0.0.1:${await freePort()}` : undefined;
+    const runtime = installTemporalRuntime(logger, { metricsBindAddress: sdkMetrics });
+    const db = await resolveDatabase({ allowEmbedded: false });
+    pool = createPool({ connectionString: db.url, schema: config.schema, applicationName: 'datapulse-worker' });
     await migrate(pool, config.schema);
+    const metrics = createPipelineMetrics({ pool, pipelines: registry, logger });
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     clientConnection = await Connection.connect({ address: config.temporalAddress });
-    const client = new Client({ connection: clientConnection, namespace: config.namespace });
-    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client });
+    const client = new Client({ connection: clientConnection, namespace: config.namespace, interceptors: clientInterceptors() });
+    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client, metrics });
+    // Served once the worker exists (bundled, connected): the compose healthcheck scrapes it.
+    if (config.metricsPort > 0) {
+      metricsServer = await startMetricsServer({ port: config.metricsPort, registry: metrics.registry, temporalMetricsUrl: runtime.metricsUrl, logger });
+    }
     logger.info(
-      { temporal: config.temporalAddress, namespace: config.namespace, database: redactUrl(db.url), schema: config.schema },
+      {
+        temporal: config.temporalAddress,
+        namespace: config.namespace,
+        database: redactUrl(db.url),
+        schema: config.schema,
+        metrics: metricsServer ? `:${metricsServer.port}/metrics` : 'off',
+        tracing: telemetry.enabled,
+      },
       'worker started; Ctrl-C to stop',
     );
     await worker.run();
     logger.info('worker stopped');
   } finally {
+    await metricsServer?.close();
     await connection?.close();
     await clientConnection?.close();
-    await pool.end();
+    await pool?.end();
+    await telemetry.shutdown();
   }
 }

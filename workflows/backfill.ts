@@ -16,6 +16,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -27,7 +28,7 @@ import type { Activities } from '../activities';
 import type { PlannedPartition } from '../activities/backfill-activities';
 import { countKeys, type Granularity } from '../lib/partition';
 import type { BackfillMode } from '../lib/plan';
-import { partitionWorkflow } from './partition';
+import { ALERTS_PATCH, alertSafely, partitionWorkflow } from './partition';
 import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from './search-attributes';
 
 export interface BackfillInput {
@@ -301,6 +302,22 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
     status: cancelling ? 'cancelled' : 'completed',
     durationMs: workflowNowMs() - startedAtMs,
   };
+  // One alert per backfill with failures (its children do not alert one by one).
+  if (!cancelling && failed > 0 && patched(ALERTS_PATCH)) {
+    const shown = failures.slice(0, 10);
+    await alertSafely({
+      kind: 'backfill-failed',
+      pipeline: input.pipeline,
+      partitions: shown.map((f) => f.partition),
+      failures: shown.map((f) => ({ partition: f.partition, error: f.error.slice(0, 300) })),
+      failedCount: failed,
+      total,
+      range: { from: input.from, to: input.to },
+      reason: `${failed} of ${total} partitions failed (${done} done, ${skipped} skipped)`,
+      workflowId: workflowInfo().workflowId,
+      runId: workflowInfo().runId,
+    });
+  }
   if (cancelling) throw ApplicationFailure.create({ type: 'BackfillCancelled', message: `backfill cancelled after ${done} done, ${failed} failed`, details: [summary], nonRetryable: true });
   return summary;
 }

@@ -2,9 +2,9 @@
  * One partition, end to end: ingest → validate → transform → load. Deterministic orchestration only;
  * all I/O happens in the activities, and only small summaries travel through the history.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, workflowInfo, log, isCancellation, CancellationScope } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, workflowInfo, log, isCancellation, CancellationScope, patched } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../lib/failure-types';
+import { FailureType, NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../lib/failure-types';
 import type { LoadResult } from '../activities/types';
 
 export interface PartitionWorkflowInput {
@@ -46,6 +46,9 @@ const { validate, transform } = proxyActivities<Activities>({
 
 const { load } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
+  // load heartbeats every 5 s while it runs: a worker killed mid-load is noticed in a minute, not
+  // after the start-to-close timeout (a timeout change is not a command change: replay-safe).
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: [...NON_RETRYABLE] },
 });
 
@@ -60,6 +63,24 @@ const { recordFailure } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
+
+/** Alerts (lib/alerts.ts) never fail anything: the activity swallows delivery errors, this the rest. */
+const { sendAlert } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+});
+
+/** Id of the patch that added alerts to partition and backfill workflows. */
+export const ALERTS_PATCH = 'alerts-v1';
+
+export async function alertSafely(alert: Parameters<Activities['sendAlert']>[0]): Promise<void> {
+  try {
+    await sendAlert(alert);
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.warn('alert activity failed; the alert is lost, the workflow goes on', { kind: alert.kind, pipeline: alert.pipeline, error: (err as Error).message });
+  }
+}
 
 function describeFailure(err: unknown): { message: string; type?: string } {
   let e: unknown = err;
@@ -80,7 +101,17 @@ export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<
       return { ...ref, ...ingested.unchanged, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'unchanged' };
     }
     step = 'validate';
-    await steps.validate(ref);
+    const validated = await steps.validate(ref);
+    // A failing warning-severity volume check lets the partition go on, but someone should look.
+    // Children of a backfill never alert one by one (the backfill sends one summary).
+    const anomalies = (validated.warnings ?? []).filter((w) => w.kind === 'volume');
+    if (anomalies.length > 0 && input.trigger !== 'backfill' && patched(ALERTS_PATCH)) {
+      await alertSafely({
+        kind: 'volume-anomaly',
+        ...alertRef(input),
+        reason: anomalies.map((w) => `check ${w.check} (warning) failed: ${w.message}`).join('; '),
+      });
+    }
     step = 'transform';
     await steps.transform(ref);
     step = 'load';
@@ -95,10 +126,18 @@ export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<
       recordFailure({ ...ref, step, message: cancelled ? 'cancelled' : message, errorType: cancelled ? 'Cancelled' : type, startedAtMs }),
     );
     if (cancelled) throw err;
+    if (input.trigger !== 'backfill' && patched(ALERTS_PATCH)) {
+      await alertSafely({ kind: type === FailureType.CHECK_FAILED ? 'check-failed' : 'partition-failed', ...alertRef(input), step, reason: `${type ? `${type}: ` : ''}${message}` });
+    }
     throw ApplicationFailure.create({
       type: type ?? 'PartitionFailed',
       message: `${input.pipeline}/${input.partition} failed in ${step}: ${message}`,
       nonRetryable: true,
     });
   }
+}
+
+function alertRef(input: PartitionWorkflowInput) {
+  const info = workflowInfo();
+  return { pipeline: input.pipeline, partitions: [input.partition], workflowId: info.workflowId, runId: info.runId };
 }

@@ -9,6 +9,7 @@ import { startOrAttachBackfill } from '../../lib/backfill-client';
 import { workflowsQueryUiUrl, workflowUiUrl, type Config } from '../../lib/config';
 import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
 import { applySchedules, scheduleUiUrl } from '../../lib/schedules';
+import { clientInterceptors } from '../../lib/temporal-client';
 import { registry } from '../../pipelines';
 import { follow } from './backfill';
 import { fillCityWeatherLanding } from './landing';
@@ -32,7 +33,7 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
     const landing = fillCityWeatherLanding(stack.config.landingDir);
     say(`Landing:    ${landing.files.length} CSV drops (${landing.rows} rows of vega-datasets weather.csv) in ${landing.folder}`);
     const connection = await Connection.connect({ address: stack.config.temporalAddress });
-    const client = new Client({ connection, namespace: stack.config.namespace });
+    const client = new Client({ connection, namespace: stack.config.namespace, interceptors: clientInterceptors() });
     try {
       for (const r of await applySchedules(client, stack.config, registry)) {
         say(`Schedule:   ${r.scheduleId} ${r.action}${r.paused ? ' (paused)' : ''}  ${scheduleUiUrl(stack.config, r.scheduleId)}`);

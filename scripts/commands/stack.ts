@@ -4,8 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig, redactUrl, type Config } from '../../lib/config';
 import { createPool, migrate, type Pool } from '../../lib/db';
-import { DATA_DIR, ensureSearchAttributes, isPortOpen, resolveDatabase, startDevServer, type DevServer, type LocalDatabase } from '../../lib/dev-stack';
+import { DATA_DIR, ensureSearchAttributes, freePort, isPortOpen, resolveDatabase, startDevServer, type DevServer, type LocalDatabase } from '../../lib/dev-stack';
 import { createLogger } from '../../lib/logger';
+import { createPipelineMetrics, startMetricsServer, type MetricsServer } from '../../lib/metrics';
+import { clientInterceptors } from '../../lib/temporal-client';
 import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { registry } from '../../pipelines';
 import { createDataPulseWorker } from '../../workers/worker';
@@ -46,16 +48,28 @@ export async function startLocalStack(opts: { worker: boolean }): Promise<LocalS
   let worker: Worker | undefined;
   let connection: NativeConnection | undefined;
   let clientConnection: Connection | undefined;
+  let metricsServer: MetricsServer | undefined;
   let workerDone: Promise<void> = Promise.resolve();
   if (opts.worker) {
     const logger = createLogger(process.env.LOG_LEVEL ?? 'warn', { role: 'worker' });
-    installTemporalRuntime(logger);
+    const runtime = installTemporalRuntime(logger, config.metricsPort > 0 ? { metricsBindAddress: `127.0.0.1:${await freePort()}` } : {});
+    const metrics = createPipelineMetrics({ pool, pipelines: registry, logger });
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     clientConnection = await Connection.connect({ address: config.temporalAddress });
-    const client = new Client({ connection: clientConnection, namespace: config.namespace });
-    worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client });
+    const client = new Client({ connection: clientConnection, namespace: config.namespace, interceptors: clientInterceptors() });
+    worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client, metrics });
     workerDone = worker.run();
     say(`Worker:     polling task queue "${config.taskQueue}"`);
+    if (config.metricsPort > 0) {
+      // Locally a second worker may hold the port already: the dev stack goes on without metrics.
+      metricsServer = await startMetricsServer({ port: config.metricsPort, registry: metrics.registry, temporalMetricsUrl: runtime.metricsUrl, logger }).catch(
+        (err: Error) => {
+          say(`Metrics:    not served (${err.message}); set METRICS_PORT to a free port`);
+          return undefined;
+        },
+      );
+      if (metricsServer) say(`Metrics:    http://localhost:${metricsServer.port}/metrics`);
+    }
   }
   let stopped = false;
   return {
@@ -70,6 +84,7 @@ export async function startLocalStack(opts: { worker: boolean }): Promise<LocalS
       stopped = true;
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone.catch(() => undefined);
+      await metricsServer?.close();
       await connection?.close().catch(() => undefined);
       await clientConnection?.close().catch(() => undefined);
       await pool.end().catch(() => undefined);

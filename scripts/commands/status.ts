@@ -6,6 +6,7 @@ import { registry } from '../../pipelines';
 import {
   computePipelineStatus,
   earliestLedgerKey,
+  checkResultsInRange,
   ledgerRowsInRange,
   renderStatus,
   resolveStatusRange,
@@ -43,7 +44,12 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
   const earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name).catch(noLedger) : undefined;
   const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
   const rows = await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger);
-  const map = computePipelineStatus(def, from, to, rows);
+  const computed = computePipelineStatus(def, from, to, rows);
+  const checks = await checkResultsInRange(deps.pool, def.name, from, to, computed.failed.map((f) => f.key)).catch((err: unknown) => {
+    if ((err as { code?: string }).code === '42P01') return undefined; // schema from before checks existed
+    throw err;
+  });
+  const map: StatusMap = checks ? { ...computed, checks } : computed;
   const output = opts.json ? `${JSON.stringify(statusJson(map, deps.config), null, 2)}\n` : renderStatus(map, { config: deps.config });
   return { map, output };
 }

@@ -11,10 +11,12 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config';
 import { createPool, migrate, type Pool } from '../../lib/db';
+import { freePort } from '../../lib/dev-stack';
 import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
-import { createLogger } from '../../lib/logger';
+import { createLogger, type Logger } from '../../lib/logger';
+import { createPipelineMetrics, startMetricsServer, type MetricsServer } from '../../lib/metrics';
 import type { Registry } from '../../lib/registry';
-import { startPartition } from '../../lib/temporal-client';
+import { clientInterceptors, startPartition } from '../../lib/temporal-client';
 import { installTemporalRuntime } from '../../lib/temporal-runtime';
 import { registry as defaultRegistry } from '../../pipelines';
 import { createDataPulseWorker } from '../../workers/worker';
@@ -28,12 +30,25 @@ export interface Harness {
   readonly landingDir: string;
   readonly schema: string;
   readonly worker: Worker;
+  /** With `metrics: true`: the worker's /metrics URL (DataPulse + Temporal SDK metrics). */
+  readonly metricsUrl?: string;
   start(pipeline: string, partition: string): Promise<WorkflowHandle<typeof partitionWorkflow>>;
   run(pipeline: string, partition: string): Promise<PartitionSummary>;
   close(): Promise<void>;
 }
 
-export async function createHarness(opts: { registry?: Registry; workerOverrides?: Parameters<typeof createDataPulseWorker>[0]['overrides'] } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  readonly registry?: Registry;
+  readonly workerOverrides?: Parameters<typeof createDataPulseWorker>[0]['overrides'];
+  /** Serve the worker's metrics as `datapulse worker` does (first harness of the file: also the SDK's). */
+  readonly metrics?: boolean;
+  /** Logger of the worker (and of the SDK runtime, if this is the file's first harness). */
+  readonly logger?: Logger;
+  /** Worker configuration to change, e.g. `{ slackWebhookUrl }` for alert tests. */
+  readonly configOverrides?: Partial<Config>;
+}
+
+export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const id = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const schema = `dp_test_${id}`;
   const landingDir = mkdtempSync(path.join(os.tmpdir(), 'datapulse-landing-'));
@@ -44,21 +59,27 @@ export async function createHarness(opts: { registry?: Registry; workerOverrides
     taskQueue: `test-${id}`,
     landingDir,
     metricsPort: 0,
+    ...opts.configOverrides,
   };
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error', { test: schema });
-  installTemporalRuntime(logger);
+  const logger = opts.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'error', { test: schema });
+  const runtime = installTemporalRuntime(logger, opts.metrics ? { metricsBindAddress: `127.0.0.1:${await freePort()}` } : {});
   const pool = createPool({ connectionString: inject('databaseUrl'), schema, applicationName: `datapulse-test-${id}` });
   await migrate(pool, schema);
+  const registry = opts.registry ?? defaultRegistry;
+  const metrics = opts.metrics ? createPipelineMetrics({ pool, pipelines: registry, freshnessCacheMs: 0, processMetrics: false }) : undefined;
+  let metricsServer: MetricsServer | undefined;
+  if (metrics) metricsServer = await startMetricsServer({ port: 0, host: '127.0.0.1', registry: metrics.registry, temporalMetricsUrl: runtime.metricsUrl, logger });
   const api = await startWeatherApi({ port: 0 });
   const nativeConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors() });
   const worker = await createDataPulseWorker({
     connection: nativeConnection,
     config,
     pool,
-    registry: opts.registry ?? defaultRegistry,
+    registry,
     logger,
+    metrics,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     env: { WEATHER_API_URL: api.url },
     client,
@@ -73,6 +94,7 @@ export async function createHarness(opts: { registry?: Registry; workerOverrides
     landingDir,
     schema,
     worker,
+    metricsUrl: metricsServer?.url,
     start: (pipeline, partition) => startPartition(client, config, { pipeline, partition, trigger: 'run' }),
     async run(pipeline, partition) {
       return (await h.start(pipeline, partition)).result();
@@ -80,6 +102,7 @@ export async function createHarness(opts: { registry?: Registry; workerOverrides
     async close() {
       worker.shutdown();
       await running.catch(() => undefined);
+      await metricsServer?.close();
       await connection.close();
       await nativeConnection.close();
       await api.close();

@@ -1,0 +1,174 @@
+/**
+ * Measures a pipeline's data quality checks on one partition (SQL over its staging rows and the
+ * ledger) and stores the results, replacing the partition's previous ones, in one transaction.
+ * Judging a measurement is pure and lives in lib/checks.ts.
+ *
+ * Each check runs inside a savepoint: a check whose SQL fails (bad custom query, missing reference
+ * table) becomes a failed result naming the error instead of aborting the others. Custom SQL checks
+ * are always rolled back to their savepoint, so they cannot change data.
+ */
+import type { PoolClient, Pool } from '../lib/db';
+import { withTransaction } from '../lib/db';
+import {
+  CheckKind,
+  evaluateAcceptedValues,
+  evaluateNotNull,
+  evaluateRange,
+  evaluateReferences,
+  evaluateSql,
+  evaluateUnique,
+  evaluateVolume,
+  queryFailed,
+  type Check,
+  type CheckResult,
+} from '../lib/checks';
+import { ident } from '../lib/sql';
+
+export interface CheckRunInput {
+  readonly pipeline: string;
+  readonly partition: string;
+  /** Valid rows of the partition (what volume compares). */
+  readonly rowsValid: number;
+}
+
+const STAGING = 'FROM staging_records WHERE pipeline = $1 AND partition_key = $2';
+
+async function one<T>(client: PoolClient, text: string, values: unknown[]): Promise<T> {
+  const { rows } = await client.query(text, values);
+  return rows[0] as T;
+}
+
+async function measure(client: PoolClient, c: Check, input: CheckRunInput): Promise<CheckResult> {
+  const key = [input.pipeline, input.partition];
+  switch (c.kind) {
+    case CheckKind.NOT_NULL: {
+      const m = await one<{ rows: number; non_null: number }>(
+        client,
+        `SELECT count(*)::int AS rows, count(*) FILTER (WHERE jsonb_typeof(record -> $3::text) IS DISTINCT FROM 'null'
+                                                           AND record ? $3::text)::int AS non_null ${STAGING}`,
+        [...key, c.column],
+      );
+      return evaluateNotNull(c, { rows: m.rows, nonNull: m.non_null });
+    }
+    case CheckKind.UNIQUE: {
+      const cols = c.columns.map((_, i) => `record -> $${i + 3}::text`).join(', ');
+      const m = await one<{ rows: number; duplicate_rows: number; duplicate_keys: number }>(
+        client,
+        `SELECT coalesce(sum(n), 0)::int AS rows, coalesce(sum(n - 1), 0)::int AS duplicate_rows, count(*) FILTER (WHERE n > 1)::int AS duplicate_keys
+           FROM (SELECT count(*) AS n ${STAGING} GROUP BY jsonb_build_array(${cols})) g`,
+        [...key, ...c.columns],
+      );
+      return evaluateUnique(c, { rows: m.rows, duplicateRows: m.duplicate_rows, duplicateKeys: m.duplicate_keys });
+    }
+    case CheckKind.ACCEPTED_VALUES: {
+      // Compared as JSON values, so 1 and "1" are different and booleans stay booleans.
+      const m = await one<{ rows: number; outside: number; distinct_outside: number }>(
+        client,
+        `SELECT count(*)::int AS rows,
+                count(*) FILTER (WHERE v IS NOT NULL AND v <> 'null'::jsonb AND NOT (v = ANY (SELECT jsonb_array_elements($4::jsonb))))::int AS outside,
+                count(DISTINCT v) FILTER (WHERE v IS NOT NULL AND v <> 'null'::jsonb AND NOT (v = ANY (SELECT jsonb_array_elements($4::jsonb))))::int AS distinct_outside
+           FROM (SELECT record -> $3::text AS v ${STAGING}) s`,
+        [...key, c.column, JSON.stringify(c.values)],
+      );
+      return evaluateAcceptedValues(c, { rows: m.rows, outside: m.outside, distinctOutside: m.distinct_outside });
+    }
+    case CheckKind.RANGE: {
+      const m = await one<{ rows: number; below: number; above: number; not_numeric: number; min: number | null; max: number | null }>(
+        client,
+        `SELECT count(*)::int AS rows,
+                count(*) FILTER (WHERE n < $4::float8)::int AS below,
+                count(*) FILTER (WHERE n > $5::float8)::int AS above,
+                count(*) FILTER (WHERE t IS NOT NULL AND t NOT IN ('number', 'null'))::int AS not_numeric,
+                min(n) AS min, max(n) AS max
+           FROM (SELECT jsonb_typeof(record -> $3::text) AS t,
+                        CASE WHEN jsonb_typeof(record -> $3::text) = 'number' THEN (record ->> $3::text)::float8 END AS n
+                   ${STAGING}) s`,
+        [...key, c.column, c.min ?? null, c.max ?? null],
+      );
+      return evaluateRange(c, { rows: m.rows, below: m.below, above: m.above, notNumeric: m.not_numeric, min: m.min, max: m.max });
+    }
+    case CheckKind.REFERENCES: {
+      const m = await one<{ rows: number; missing: number; distinct_missing: number }>(
+        client,
+        `SELECT count(*)::int AS rows,
+                count(*) FILTER (WHERE NOT found)::int AS missing,
+                count(DISTINCT v) FILTER (WHERE NOT found)::int AS distinct_missing
+           FROM (SELECT s.record ->> $3::text AS v,
+                        EXISTS (SELECT 1 FROM ${ident(c.table, 'table')} r WHERE r.${ident(c.refColumn, 'column')}::text = s.record ->> $3::text) AS found
+                   FROM staging_records s WHERE s.pipeline = $1 AND s.partition_key = $2 AND s.record ->> $3::text IS NOT NULL) x`,
+        [...key, c.column],
+      );
+      return evaluateReferences(c, { rows: m.rows, missing: m.missing, distinctMissing: m.distinct_missing });
+    }
+    case CheckKind.VOLUME: {
+      const { rows } = await client.query<{ rows_valid: number }>(
+        `SELECT rows_valid FROM ledger
+          WHERE pipeline = $1 AND partition_key < $2 AND status = 'succeeded' AND rows_valid IS NOT NULL
+          ORDER BY partition_key DESC LIMIT $3`,
+        [...key, c.lookback],
+      );
+      return evaluateVolume(c, { rows: input.rowsValid, history: rows.map((r) => r.rows_valid) });
+    }
+    case CheckKind.SQL: {
+      // Bind exactly the parameters the query uses ($1 partition, $2 pipeline): PostgreSQL rejects extra ones.
+      const used = Math.max(0, ...[...c.query.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+      const { rows } = await client.query<Record<string, unknown>>(c.query, [input.partition, input.pipeline].slice(0, used));
+      return evaluateSql(c, rows);
+    }
+  }
+}
+
+/** A PostgreSQL error about the query itself (it has a SQLSTATE), as opposed to a lost connection. */
+function isQueryError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown }).code;
+  if (!(err instanceof Error) || typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
+  // 08xxx connection and 57xxx operator-intervention errors are transient; 08P01 (bad bind) is the query's fault.
+  return code === '08P01' || !(code.startsWith('08') || code.startsWith('57'));
+}
+
+/**
+ * Runs every check of the partition and replaces its rows in `check_results`. Returns the results
+ * in declaration order. Connection failures throw (the activity retries); query errors become
+ * failed results.
+ */
+export async function runChecks(pool: Pool, checks: readonly Check[], input: CheckRunInput, heartbeat: () => void = () => undefined): Promise<CheckResult[]> {
+  // Heartbeat between checks and every 20 s while a long check query runs.
+  const timer = setInterval(heartbeat, 20_000);
+  try {
+    return await runInTransaction(pool, checks, input, heartbeat);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function runInTransaction(pool: Pool, checks: readonly Check[], input: CheckRunInput, heartbeat: () => void): Promise<CheckResult[]> {
+  return withTransaction(pool, async (client) => {
+    const results: CheckResult[] = [];
+    for (const c of checks) {
+      heartbeat();
+      await client.query('SAVEPOINT dp_check');
+      let r: CheckResult;
+      try {
+        r = await measure(client, c, input);
+      } catch (err) {
+        await client.query('ROLLBACK TO SAVEPOINT dp_check');
+        if (!isQueryError(err)) throw err;
+        results.push(queryFailed(c, err));
+        continue;
+      }
+      // A custom query must not change anything: undo whatever it did.
+      await client.query(c.kind === CheckKind.SQL ? 'ROLLBACK TO SAVEPOINT dp_check' : 'RELEASE SAVEPOINT dp_check');
+      results.push(r);
+    }
+    await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', [input.pipeline, input.partition]);
+    if (results.length > 0) {
+      await client.query(
+        `INSERT INTO check_results (pipeline, partition_key, check_name, check_kind, severity, outcome, value, threshold, message)
+         SELECT $1, $2, r.name, r.kind, r.severity, r.outcome, r.value, r.threshold, r.message
+           FROM jsonb_to_recordset($3::jsonb) AS r(name text, kind text, severity text, outcome text, value float8, threshold text, message text)`,
+        [input.pipeline, input.partition, JSON.stringify(results)],
+      );
+    }
+    return results;
+  });
+}

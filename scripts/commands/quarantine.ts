@@ -1,0 +1,51 @@
+import { loadConfig, redactUrl, type Config } from '../../lib/config';
+import { createPool, type Pool } from '../../lib/db';
+import { resolveDatabase } from '../../lib/dev-stack';
+import { partitionWindow } from '../../lib/partition';
+import { quarantineReport, renderQuarantine, type QuarantineReport } from '../../lib/quarantine';
+import type { Registry } from '../../lib/registry';
+import { registry } from '../../pipelines';
+
+export interface QuarantineOptions {
+  readonly json?: boolean;
+  /** Rows listed (the count is always exact). @default 50 */
+  readonly limit?: number;
+}
+
+/** The report of one partition's rejected rows and what `quarantine` prints for it. */
+export async function quarantineOutput(
+  deps: { readonly pool: Pool; readonly registry: Registry; readonly config: Pick<Config, 'schema'> },
+  pipeline: string,
+  partition: string,
+  opts: QuarantineOptions = {},
+): Promise<{ report: QuarantineReport; output: string }> {
+  const def = deps.registry.get(pipeline); // throws "unknown pipeline ... (known: ...)"
+  const report = await quarantineReport(deps.pool, def, partition, { limit: opts.limit }).catch((err: unknown) => {
+    if ((err as { code?: string }).code === '42P01') {
+      throw new Error(`no quarantine table in schema "${deps.config.schema}": start \`datapulse dev\` or a worker once to create it (or check DATAPULSE_SCHEMA)`);
+    }
+    throw err;
+  });
+  return { report, output: opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderQuarantine(report) };
+}
+
+export async function quarantineCommand(pipeline: string, partition: string, opts: QuarantineOptions): Promise<void> {
+  const config = loadConfig();
+  // Bad names and keys fail before any server is contacted.
+  partitionWindow(registry.get(pipeline).partitioning.granularity, partition);
+  const db = await resolveDatabase({ allowEmbedded: false });
+  const pool = createPool({ connectionString: db.url, schema: config.schema, max: 4, applicationName: 'datapulse-quarantine' });
+  try {
+    const { output } = await quarantineOutput({ pool, registry, config }, pipeline, partition, opts).catch((err: unknown) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'ECONNREFUSED' || code === '28P01' || code === '3D000') {
+        throw new Error(`cannot query ${redactUrl(db.url)} (${db.description}): ${(err as Error).message}`);
+      }
+      throw err;
+    });
+    process.stdout.write(output);
+  } finally {
+    await pool.end();
+    await db.stop();
+  }
+}
