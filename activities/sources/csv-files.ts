@@ -3,10 +3,12 @@
  * the rows whose time column falls in the partition window. Rows that no partition can own (their
  * time is missing or unreadable) are reported through `onUnplaced`, never dropped silently.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse';
+import { Transform, pipeline } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
 import type { CsvFilesSource, PartitionWindowLike, SourceRecord } from './types';
 import { FailureType, nonRetryable } from '../errors';
 
@@ -63,35 +65,50 @@ export async function* readCsvFiles(src: CsvFilesSource, window: PartitionWindow
 
 async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext, file: string): AsyncGenerator<SourceRecord> {
   let header: string[] | undefined;
-  const parser = createReadStream(path.join(ctx.folder, file)).pipe(
-    parse({
-      bom: true,
-      delimiter: src.delimiter ?? ',',
-      relax_column_count: true,
-      skip_empty_lines: true,
-      info: true,
-      raw: true,
-      max_record_size: 16 * 1024 * 1024,
-    }),
-  );
+  const parser = parse({
+    bom: true,
+    delimiter: src.delimiter ?? ',',
+    // Explicit, so a file mixing CRLF and LF (or using lone CR) is split on every line end instead of
+    // only on the kind its first line uses.
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    raw: true,
+    max_record_size: 16 * 1024 * 1024,
+  });
+  // pipeline (not .pipe) so a read error or an encoding failure reaches the parser's iterator.
+  pipeline(createReadStream(path.join(ctx.folder, file)), textGuard(file), parser, () => undefined);
+  // Line where the next record's raw text starts. Counted from the raw text rather than taken from
+  // csv-parse's info.lines, which counts a quoted CRLF as two lines.
+  let cursor = 1;
   let scanned = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
-      const { record: fields, info, raw } = item;
+      const { record: fields, raw } = item;
+      const leading = /^[\r\n]*/.exec(raw)?.[0] ?? '';
+      const lineNo = cursor + countLineBreaks(leading);
+      cursor += countLineBreaks(raw);
       if (!header) {
         header = fields.map((h) => h.trim());
         const missing = src.requiredColumns.filter((c) => !header!.includes(c));
         if (missing.length > 0) {
           throw nonRetryable(
             FailureType.SOURCE_FORMAT,
-            `${file} line 1: missing column(s) ${missing.join(', ')}; header is ${JSON.stringify(header.join(src.delimiter ?? ','))}` +
+            `${file} line ${lineNo}: missing column(s) ${missing.join(', ')}; header is ${JSON.stringify(header.join(src.delimiter ?? ','))}` +
               (header.length === 1 && /[;\t|]/.test(header[0] ?? '') ? ` (delimiter is "${src.delimiter ?? ','}": is the file using another one?)` : ''),
           );
         }
+        if (header.includes(ROW_ERROR_FIELD)) {
+          throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${lineNo}: column ${ROW_ERROR_FIELD} is reserved by DataPulse`);
+        }
+        // Two columns of one name would silently let the later one win: ambiguous, so refuse it.
+        const twice = src.requiredColumns.filter((c) => header!.indexOf(c) !== header!.lastIndexOf(c));
+        if (twice.length > 0) {
+          throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${lineNo}: column(s) ${twice.join(', ')} appear more than once in the header`);
+        }
         continue;
       }
-      // info.lines is where the record ends; a quoted field may span lines, so count back to its start.
-      const lineNo = info.lines - (raw.replace(/^(?:\r?\n)+/, '').replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
       const record: Record<string, unknown> = {};
       header.forEach((h, i) => (record[h] = fields[i] ?? null));
       if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;
@@ -109,11 +126,92 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
       if (++scanned % 50_000 === 0) ctx.heartbeat({ file, scanned });
     }
   } catch (err) {
-    if (err instanceof Error && 'code' in err && typeof (err as { code: unknown }).code === 'string' && String((err as { code: string }).code).startsWith('CSV_')) {
-      const line = (err as { lines?: number }).lines;
-      throw nonRetryable(FailureType.SOURCE_FORMAT, `${file}${line ? ` line ${line}` : ''}: unreadable CSV: ${err.message}`);
+    if (err instanceof CsvError || (err instanceof Error && String((err as { code?: unknown }).code ?? '').startsWith('CSV_'))) {
+      const lines: unknown = (err as unknown as { lines?: unknown }).lines;
+      const line = typeof lines === 'number' ? lines : cursor;
+      throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${line}: unreadable CSV: ${err.message}`);
     }
     throw err;
+  } finally {
+    parser.destroy();
   }
   if (!header) throw nonRetryable(FailureType.SOURCE_FORMAT, `${file}: empty file, expected a header with ${src.requiredColumns.join(', ')}`);
+}
+
+/** Line breaks in `text`, counting CRLF, LF and a lone CR as one each. */
+function countLineBreaks(text: string): number {
+  return text.match(/\r\n|\n|\r/g)?.length ?? 0;
+}
+
+/**
+ * Passes a file's bytes through unchanged, and fails the read, non-retryably and naming the line,
+ * at the first byte that is not UTF-8 text (a Latin-1 "ü", a UTF-16 file) or that is NUL (binary
+ * data, which PostgreSQL text cannot hold either). Bytes are never guessed into another encoding:
+ * a garbled "Z�rich" must not reach the target.
+ */
+function textGuard(file: string): Transform {
+  let carry: Buffer = Buffer.alloc(0);
+  let offset = 0; // file offset of carry[0]
+  let line = 1; // line of carry[0]
+  const fail = (buf: Buffer, at: number, what: string) =>
+    nonRetryable(
+      FailureType.SOURCE_FORMAT,
+      `${file} line ${line + countLineBreaks(buf.subarray(0, at).toString('latin1'))}: ${what} at byte ${offset + at}; ` +
+        'CSV files must be UTF-8 text (re-export the file as UTF-8)',
+    );
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+      // Keep back an incomplete multi-byte sequence, and a CR whose LF may follow, for the next chunk.
+      const end = buf.length - incompleteTail(buf);
+      const body = buf.subarray(0, end);
+      const nul = body.indexOf(0);
+      const bad = isUtf8(body) ? -1 : firstInvalidUtf8(body);
+      if (nul !== -1 && (bad === -1 || nul < bad)) return done(fail(body, nul, 'NUL byte (binary or UTF-16 data?)'));
+      if (bad !== -1) {
+        const b = body[bad] ?? 0;
+        const utf16 = offset + bad === 0 && (b === 0xff || b === 0xfe) ? ' (a UTF-16 byte-order mark)' : ' (Latin-1 or Windows-1252 text?)';
+        return done(fail(body, bad, `invalid UTF-8 byte 0x${b.toString(16).padStart(2, '0')}${utf16}`));
+      }
+      line += countLineBreaks(body.toString('latin1'));
+      offset += body.length;
+      carry = Buffer.from(buf.subarray(end));
+      done(null, body);
+    },
+    flush(done) {
+      if (carry.length > 0 && carry[carry.length - 1] !== 0x0d) return done(fail(carry, 0, 'truncated UTF-8 sequence at the end of the file'));
+      done(null, carry);
+    },
+  });
+}
+
+/** Bytes at the end of `buf` that may be completed by the next chunk: a partial UTF-8 sequence or a CR. */
+function incompleteTail(buf: Buffer): number {
+  if (buf.length > 0 && buf[buf.length - 1] === 0x0d) return 1;
+  for (let back = 1; back <= Math.min(3, buf.length); back++) {
+    const b = buf[buf.length - back] ?? 0;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: look further back for the lead byte
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > back ? back : 0;
+  }
+  return 0;
+}
+
+/** Index of the first byte of `b` that does not start a well-formed UTF-8 sequence, or -1. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i] ?? 0;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= b.length) return i;
+    for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    const c1 = b[i + 1] ?? 0;
+    // Overlong forms, UTF-16 surrogates and code points above U+10FFFF.
+    if ((c === 0xe0 && c1 < 0xa0) || (c === 0xed && c1 > 0x9f) || (c === 0xf0 && c1 < 0x90) || (c === 0xf4 && c1 > 0x8f)) return i;
+    i += n + 1;
+  }
+  return -1;
 }

@@ -63,6 +63,10 @@ export async function* readHttpJson(
         `${req.label}: response is not valid JSON (${(err as Error).message}); body starts with: ${snippet(text)}`,
       );
     }
+    if (text.includes('\\u0000')) {
+      // PostgreSQL's jsonb cannot store NUL characters: fail clearly instead of retrying the insert.
+      throw nonRetryable(FailureType.SOURCE_FORMAT, `${req.label}: response contains a NUL character (\\u0000), which cannot be stored`);
+    }
     let records: readonly Record<string, unknown>[];
     try {
       records = src.records(body, req, window);

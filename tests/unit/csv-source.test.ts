@@ -373,3 +373,70 @@ describe('readCsvFiles: failures', () => {
     expect(f.message).toContain('b.csv');
   });
 });
+
+describe('readCsvFiles: encodings, line ends and ambiguous headers', () => {
+  it('fails a Latin-1 file at its first non-UTF-8 byte, naming line and byte, instead of garbling it', async () => {
+    const folder = await landing({ 'latin1.csv': Buffer.from([HEADER, row('2012-01-02'), row('2012-01-02', { location: 'Zürich' })].join('\n'), 'latin1') });
+    const f = await readFailure(folder, FailureType.SOURCE_FORMAT);
+    expect(f.message).toMatch(/^latin1\.csv line 3: invalid UTF-8 byte 0xfc .*Latin-1/);
+  });
+
+  it('fails a UTF-16 file naming its byte-order mark, and a NUL byte naming its line', async () => {
+    const utf16 = await landing({ 'u16.csv': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from([HEADER, row('2012-01-02')].join('\r\n'), 'utf16le')]) });
+    expect((await readFailure(utf16, FailureType.SOURCE_FORMAT)).message).toContain('u16.csv line 1: invalid UTF-8 byte 0xff (a UTF-16 byte-order mark)');
+    const nul = await landing({ 'nul.csv': [HEADER, row('2012-01-02'), '', row('2012-01-02', { location: 'A\u0000B' })].join('\n') });
+    expect((await readFailure(nul, FailureType.SOURCE_FORMAT)).message).toContain('nul.csv line 4: NUL byte');
+  });
+
+  it('reads multi-byte UTF-8 split across read chunks, with exact line numbers, for LF, CRLF and CR files', async () => {
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const lines = [HEADER];
+      const expected: number[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const multi = i % 5 === 0;
+        lines.push(row('2012-01-02', { location: multi ? `"Zü${eol}東京 🌧 ${i}"` : `Zü東🌧${i}` }));
+        expected.push(lines.length + Math.ceil(i / 5)); // each multi-line record before this one adds a line
+      }
+      const folder = await landing({ 'big.csv': lines.join(eol) });
+      const { records } = await read(folder);
+      expect(records.map((r) => r.lineNo)).toEqual(expected);
+      expect(records[5]?.record.location).toBe(`Zü${eol}東京 🌧 5`);
+    }
+  });
+
+  it('numbers records right after a quoted CRLF in a CRLF file (csv-parse counts it twice)', async () => {
+    const folder = await landing({
+      'excel.csv': [HEADER, row('2012-01-02', { location: '"Seattle\r\nDowntown"' }), row('2012-01-02', { location: 'Boston' })].join('\r\n'),
+    });
+    const { records } = await read(folder);
+    expect(records.map((r) => [r.lineNo, r.record.location])).toEqual([
+      [2, 'Seattle\r\nDowntown'],
+      [4, 'Boston'],
+    ]);
+  });
+
+  it('splits a file mixing CRLF, LF and CR line ends on every one of them', async () => {
+    const folder = await landing({
+      'mixed.csv': `${HEADER}\r\n${row('2012-01-02', { location: 'A' })}\n${row('2012-01-02', { location: 'B' })}\r${row('2012-01-02', { location: 'C' })}\r\n`,
+    });
+    const { records } = await read(folder);
+    expect(records.map((r) => [r.lineNo, r.record.location, r.record[ROW_ERROR_FIELD]])).toEqual([
+      [2, 'A', undefined],
+      [3, 'B', undefined],
+      [4, 'C', undefined],
+    ]);
+  });
+
+  it('refuses a required column given twice, and the reserved row-error column', async () => {
+    const twice = await landing({ 'twice.csv': [`${HEADER},wind`, `${row('2012-01-02')},99`].join('\n') });
+    expect((await readFailure(twice, FailureType.SOURCE_FORMAT)).message).toBe('twice.csv line 1: column(s) wind appear more than once in the header');
+    const reserved = await landing({ 'reserved.csv': [`${HEADER},${ROW_ERROR_FIELD}`, `${row('2012-01-02')},x`].join('\n') });
+    expect((await readFailure(reserved, FailureType.SOURCE_FORMAT)).message).toContain(`column ${ROW_ERROR_FIELD} is reserved`);
+  });
+
+  it('a quote opening inside an unquoted field (csv-parse code without the CSV_ prefix) is still a clear SourceFormatError', async () => {
+    const folder = await landing({ 'opening.csv': [HEADER, row('2012-01-02'), row('2012-01-02', { location: 'Coeur d"Alene' })].join('\n') });
+    const f = await readFailure(folder, FailureType.SOURCE_FORMAT);
+    expect(f.message).toMatch(/^opening\.csv line 3: unreadable CSV: Invalid Opening Quote/);
+  });
+});
