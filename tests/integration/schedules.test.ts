@@ -24,7 +24,7 @@ import {
 import { registry } from '../../pipelines';
 import type { ScheduledPartitionResult } from '../../workflows/scheduled';
 import { PIPELINE_SA } from '../../workflows/search-attributes';
-import { createHarness, type Harness } from './harness';
+import { createHarness, recordHistory, type Harness } from './harness';
 
 const SCHEDULED_START_SA = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const SCHEDULE_IDS = registry.pipelines.map((p) => scheduleIdFor(p.name));
@@ -178,6 +178,7 @@ describe('trigger', () => {
 
     const handle = h.client.workflow.getHandle<() => Promise<ScheduledPartitionResult>>(t.workflowId!);
     const result = await handle.result();
+    await recordHistory(handle, 'scheduled-partition');
     const desc = await handle.describe();
     expect(desc.type).toBe('scheduledPartitionWorkflow');
     expect(desc.taskQueue).toBe(h.config.taskQueue);
