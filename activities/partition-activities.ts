@@ -12,7 +12,7 @@ import { copyRows, cursorRows, withTransaction, type Pool, type PoolClient } fro
 import type { Config } from '../lib/config';
 import { canonicalJson, codeVersion, paramsHash } from '../lib/fingerprint';
 import type { Logger } from '../lib/logger';
-import { InvalidPartitionKeyError, partitionWindow, type PartitionWindow } from '../lib/partition';
+import { InvalidPartitionKeyError, keyToStartMs, partitionWindow, type PartitionWindow } from '../lib/partition';
 import type { PipelineDefinition, SourceRecord } from '../lib/pipeline';
 import { UnknownPipelineError, type Registry } from '../lib/registry';
 import { ident } from '../lib/sql';
@@ -92,6 +92,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
       folder: path.join(deps.config.landingDir, def.name),
       heartbeat,
       onUnplaced: (row) => unplaced.push(row),
+      firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
     });
   }
 

@@ -16,6 +16,8 @@ export interface CsvReadContext {
   readonly folder: string;
   readonly heartbeat: (details?: unknown) => void;
   readonly onUnplaced: (row: { sourceFile: string; lineNo: number; record: Record<string, unknown>; reason: string }) => void;
+  /** Start of the pipeline's first partition: rows before it belong to no partition and are reported. */
+  readonly firstPartitionStartMs?: number;
 }
 
 /** Marker field set on a row whose field count does not match the header; validation quarantines it. */
@@ -119,6 +121,15 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
           lineNo,
           record,
           reason: `${src.timeColumn}: ${JSON.stringify(String(record[src.timeColumn] ?? '')).slice(0, 80)} is not an ISO date (YYYY-MM-DD[THH:MM[:SS]][Z])`,
+        });
+        continue;
+      }
+      if (ctx.firstPartitionStartMs !== undefined && t < ctx.firstPartitionStartMs) {
+        ctx.onUnplaced({
+          sourceFile: file,
+          lineNo,
+          record,
+          reason: `${src.timeColumn}: ${String(record[src.timeColumn])} is before the pipeline's first partition (${new Date(ctx.firstPartitionStartMs).toISOString()})`,
         });
         continue;
       }

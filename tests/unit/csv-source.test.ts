@@ -274,6 +274,22 @@ describe('readCsvFiles: unplaced and malformed rows', () => {
     expect(unplaced[0]?.reason).toContain('01/02/2012');
   });
 
+  it('reports rows dated before the pipeline\'s first partition as unplaced', async () => {
+    const folder = await landing({ 'early.csv': [HEADER, row('2011-12-31'), row('2012-01-02')].join('\n') });
+    const unplaced: Unplaced[] = [];
+    const ctx: CsvReadContext = {
+      folder,
+      heartbeat: () => undefined,
+      onUnplaced: (r) => unplaced.push(r),
+      firstPartitionStartMs: Date.parse('2012-01-01T00:00:00Z'),
+    };
+    const records: SourceRecord[] = [];
+    for await (const r of readCsvFiles(SRC, JAN2, ctx)) records.push(r);
+    expect(records.map((r) => r.lineNo)).toEqual([3]);
+    expect(unplaced.map((u) => [u.lineNo, u.record.date])).toEqual([[2, '2011-12-31']]);
+    expect(unplaced[0]?.reason).toContain("before the pipeline's first partition");
+  });
+
   it('reports unplaced rows even when they are outside every window (they are never dropped silently)', async () => {
     const folder = await landing({ 'x.csv': [HEADER, row('not-a-date')].join('\n') });
     const { records, unplaced } = await read(folder, partitionWindow('daily', '1999-01-01'));
