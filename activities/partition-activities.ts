@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { copyRows, cursorRows, withTransaction, type Pool, type PoolClient } from '../lib/db';
+import { copyRows, partitionRows, withTransaction, type Pool, type PoolClient } from '../lib/db';
 import type { Config } from '../lib/config';
 import { canonicalJson, codeVersion, paramsHash } from '../lib/fingerprint';
 import type { Logger } from '../lib/logger';
@@ -209,10 +209,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
         bad = [];
         if (c && !c.info.isLocal) c.heartbeat({ valid, rejected });
       };
-      const raw = cursorRows<{ source_file: string; line_no: number; record: Record<string, unknown> }>(
+      const raw = partitionRows<{ source_file: string; line_no: number; record: Record<string, unknown> }>(
         client,
-        'SELECT source_file, line_no, record FROM raw_records WHERE pipeline = $1 AND partition_key = $2 ORDER BY source_file, line_no',
-        key,
+        'raw_records',
+        'source_file, line_no, record',
+        ref.pipeline,
+        ref.partition,
         BATCH,
       );
       for await (const row of raw) {
@@ -255,15 +257,31 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const key = [ref.pipeline, ref.partition];
     const result = await withTransaction(pool, async (client) => {
       await client.query('DELETE FROM transformed_records WHERE pipeline = $1 AND partition_key = $2', key);
-      await client.query('CREATE TEMP TABLE dp_transform_tmp (seq integer, row_key text, record jsonb) ON COMMIT DROP');
       let seq = 0;
-      const staged = cursorRows<{ source_file: string; line_no: number; record: Record<string, unknown> }>(
+      let distinct = 0;
+      // Rows sharing a target key: the last one (in source order) wins — within a batch through the
+      // Map, across batches through ON CONFLICT DO UPDATE, since batches arrive in source order.
+      let batch = new Map<string, Record<string, unknown>>();
+      const flush = async () => {
+        if (batch.size === 0) return;
+        const ins = await client.query<{ inserted: boolean }>(
+          `INSERT INTO transformed_records (pipeline, partition_key, row_key, record)
+           SELECT $1, $2, t.row_key, t.record FROM jsonb_to_recordset($3::jsonb) AS t(row_key text, record jsonb)
+           ON CONFLICT (pipeline, partition_key, row_key) DO UPDATE SET record = EXCLUDED.record
+           RETURNING (xmax = 0) AS inserted`,
+          [ref.pipeline, ref.partition, JSON.stringify([...batch].map(([row_key, record]) => ({ row_key, record })))],
+        );
+        distinct += ins.rows.filter((r) => r.inserted).length;
+        batch = new Map();
+      };
+      const staged = partitionRows<{ source_file: string; line_no: number; record: Record<string, unknown> }>(
         client,
-        'SELECT source_file, line_no, record FROM staging_records WHERE pipeline = $1 AND partition_key = $2 ORDER BY source_file, line_no',
-        key,
+        'staging_records',
+        'source_file, line_no, record',
+        ref.pipeline,
+        ref.partition,
         BATCH,
       );
-      let batch: unknown[][] = [];
       for await (const row of staged) {
         let out: Record<string, unknown>;
         try {
@@ -275,20 +293,14 @@ export function createPartitionActivities(deps: ActivityDeps) {
         if (missing.length) {
           throw nonRetryable(FailureType.TRANSFORM, `transform of ${row.source_file} line ${row.line_no} left key column(s) ${missing.join(', ')} empty`);
         }
-        batch.push([++seq, canonicalJson(def.target.key.map((k) => out[k])), JSON.stringify(out)]);
-        if (batch.length >= BATCH) {
-          await copyRows(client, 'dp_transform_tmp', ['seq', 'row_key', 'record'], batch);
-          batch = [];
-        }
+        seq++;
+        const rowKey = canonicalJson(def.target.key.map((k) => out[k]));
+        batch.delete(rowKey); // re-insert so the Map keeps source order of the last occurrence
+        batch.set(rowKey, out);
+        if (batch.size >= BATCH) await flush();
       }
-      if (batch.length) await copyRows(client, 'dp_transform_tmp', ['seq', 'row_key', 'record'], batch);
-      const ins = await client.query(
-        `INSERT INTO transformed_records (pipeline, partition_key, row_key, record)
-         SELECT DISTINCT ON (row_key) $1, $2, row_key, record FROM dp_transform_tmp ORDER BY row_key, seq DESC`,
-        key,
-      );
-      const rowsTransformed = ins.rowCount ?? 0;
-      return { rowsTransformed, rowsDeduplicated: seq - rowsTransformed };
+      await flush();
+      return { rowsTransformed: distinct, rowsDeduplicated: seq - distinct };
     });
     logger.info(result, 'transformed');
     return result;

@@ -156,30 +156,30 @@ export async function copyRows(
 }
 
 /**
- * Reads a query's rows in batches through a server-side cursor. Must run inside a transaction on
- * `client`.
+ * Reads one partition's rows of a DataPulse table (`raw_records`, `staging_records`) in
+ * (source_file, line_no) order, a batch at a time with keyset pagination over the primary key: one
+ * round trip per batch (a small partition is one query), constant memory for a large one, and no
+ * cursor to declare or close. Safe to interleave with other statements on the same client.
  */
-export async function* cursorRows<T extends pg.QueryResultRow>(
+export async function* partitionRows<T extends { source_file: string; line_no: number }>(
   client: PoolClient,
-  sql: string,
-  params: readonly unknown[],
+  table: 'raw_records' | 'staging_records',
+  columns: string,
+  pipeline: string,
+  partition: string,
   batchSize = 2000,
 ): AsyncGenerator<T> {
-  const name = `dp_cursor_${Math.abs(hashCode(sql)) % 1_000_000}`;
-  await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${sql}`, params as unknown[]);
-  try {
-    for (;;) {
-      const res = await client.query<T>(`FETCH ${batchSize} FROM ${name}`);
-      for (const row of res.rows) yield row;
-      if (res.rows.length < batchSize) break;
-    }
-  } finally {
-    await client.query(`CLOSE ${name}`).catch(() => undefined);
+  const base = `SELECT ${columns} FROM ${ident(table, 'table')} WHERE pipeline = $1 AND partition_key = $2`;
+  let res = await client.query<T>(`${base} ORDER BY source_file, line_no LIMIT ${batchSize}`, [pipeline, partition]);
+  for (;;) {
+    for (const row of res.rows) yield row;
+    const last = res.rows[res.rows.length - 1];
+    if (res.rows.length < batchSize || !last) return;
+    res = await client.query<T>(`${base} AND (source_file, line_no) > ($3, $4) ORDER BY source_file, line_no LIMIT ${batchSize}`, [
+      pipeline,
+      partition,
+      last.source_file,
+      last.line_no,
+    ]);
   }
-}
-
-function hashCode(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
 }

@@ -15,15 +15,24 @@ import { createPipelineMetrics, startMetricsServer, type MetricsServer, type Pip
 import type { Registry } from '../lib/registry';
 import { clientInterceptors } from '../lib/temporal-client';
 import { installTemporalRuntime } from '../lib/temporal-runtime';
-import { startTelemetry, workflowSinks } from '../lib/telemetry';
+import { startTelemetry, tracingRequested, workflowSinks } from '../lib/telemetry';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
-/** Workflow interceptors (OpenTelemetry, log labels): every bundle of WORKFLOWS_PATH must include them. */
+/** Workflow interceptors every bundle includes (log labels). */
 export const WORKFLOW_INTERCEPTORS_PATH = path.join(__dirname, '..', 'workflows', 'interceptors.ts');
-/** Options for bundleWorkflowCode / runReplayHistories that match what the worker runs. */
+/** OpenTelemetry workflow interceptors: bundled only when tracing is on (they cost worker CPU). */
+export const WORKFLOW_TRACING_INTERCEPTORS_PATH = path.join(__dirname, '..', 'workflows', 'tracing-interceptors.ts');
+/** The workflow interceptor modules of a worker, with or without tracing. */
+export function workflowInterceptorModules(tracing: boolean): string[] {
+  return tracing ? [WORKFLOW_INTERCEPTORS_PATH, WORKFLOW_TRACING_INTERCEPTORS_PATH] : [WORKFLOW_INTERCEPTORS_PATH];
+}
+/**
+ * Options for bundleWorkflowCode / runReplayHistories: everything a worker may run (tracing
+ * included), as used by the CI bundle check, the tests' shared bundle and the replay test.
+ */
 export const WORKFLOW_BUNDLE_OPTIONS: { readonly workflowsPath: string; readonly workflowInterceptorModules: string[] } = {
   workflowsPath: WORKFLOWS_PATH,
-  workflowInterceptorModules: [WORKFLOW_INTERCEPTORS_PATH],
+  workflowInterceptorModules: workflowInterceptorModules(true),
 };
 
 export interface DataPulseWorkerOptions {
@@ -39,6 +48,11 @@ export interface DataPulseWorkerOptions {
   readonly client?: Client;
   /** Prometheus metrics the activity interceptors record. @default a private registry nobody serves */
   readonly metrics?: PipelineMetrics;
+  /**
+   * Bundle the OpenTelemetry workflow interceptors (ignored with a prebuilt bundle, which holds
+   * what it was built with). @default whether tracing is configured (OTEL_EXPORTER_OTLP_ENDPOINT / DATAPULSE_TRACE_CONSOLE)
+   */
+  readonly tracing?: boolean;
   /** Extra worker options (tuning, shutdown behaviour). */
   readonly overrides?: Partial<WorkerOptions>;
 }
@@ -59,10 +73,10 @@ export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promi
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     // Tracing, metrics and log labels around every activity and workflow (a prebuilt bundle must
-    // contain WORKFLOW_INTERCEPTORS_PATH: build it with WORKFLOW_BUNDLE_OPTIONS).
+    // contain the interceptor modules: build it with WORKFLOW_BUNDLE_OPTIONS).
     interceptors: {
       activity: activityInterceptors(opts.metrics ?? createPipelineMetrics({ processMetrics: false })),
-      workflowModules: [WORKFLOW_INTERCEPTORS_PATH],
+      workflowModules: workflowInterceptorModules(opts.tracing ?? tracingRequested()),
     },
     sinks: workflowSinks(),
     maxConcurrentActivityTaskExecutions: 50,
@@ -94,7 +108,7 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     clientConnection = await Connection.connect({ address: config.temporalAddress });
     const client = new Client({ connection: clientConnection, namespace: config.namespace, interceptors: clientInterceptors() });
-    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client, metrics });
+    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client, metrics, tracing: telemetry.enabled });
     // Served once the worker exists (bundled, connected): the compose healthcheck scrapes it.
     if (config.metricsPort > 0) {
       metricsServer = await startMetricsServer({ port: config.metricsPort, registry: metrics.registry, temporalMetricsUrl: runtime.metricsUrl, logger });

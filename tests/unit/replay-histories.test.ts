@@ -8,7 +8,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { WORKFLOW_INTERCEPTORS_PATH, WORKFLOWS_PATH } from '../../workers/worker';
+import { workflowInterceptorModules, WORKFLOWS_PATH } from '../../workers/worker';
 import { workflowSinks } from '../../lib/telemetry';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -23,7 +23,7 @@ describe('recorded histories replay on the current workflow code', () => {
     const histories = files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), history: historyFromJSON(JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))) }));
     const results: { id: string; error?: string }[] = [];
     for await (const r of Worker.runReplayHistories(
-      { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] }, sinks: workflowSinks(), bundlerOptions: { ignoreModules: [] } },
+      { workflowsPath: WORKFLOWS_PATH, interceptors: { workflowModules: workflowInterceptorModules(true) }, sinks: workflowSinks(), bundlerOptions: { ignoreModules: [] } },
       histories,
     )) {
       results.push({ id: r.workflowId, error: r.error ? `${r.error.name}: ${r.error.message}` : undefined });
