@@ -1,6 +1,6 @@
-import { loadConfig, redactUrl, type Config } from '../../lib/config';
-import { createPool, type Pool } from '../../lib/db';
-import { resolveDatabase } from '../../lib/dev-stack';
+import { loadConfig, type Config } from '../../lib/config';
+import type { Pool } from '../../lib/db';
+import { withLedgerPool } from './ledger-pool';
 import { partitionWindow } from '../../lib/partition';
 import { quarantineReport, renderQuarantine, type QuarantineReport } from '../../lib/quarantine';
 import type { Registry } from '../../lib/registry';
@@ -33,19 +33,6 @@ export async function quarantineCommand(pipeline: string, partition: string, opt
   const config = loadConfig();
   // Bad names and keys fail before any server is contacted.
   partitionWindow(registry.get(pipeline).partitioning.granularity, partition);
-  const db = await resolveDatabase({ allowEmbedded: false });
-  const pool = createPool({ connectionString: db.url, schema: config.schema, max: 4, applicationName: 'datapulse-quarantine' });
-  try {
-    const { output } = await quarantineOutput({ pool, registry, config }, pipeline, partition, opts).catch((err: unknown) => {
-      const code = (err as { code?: string }).code;
-      if (code === 'ECONNREFUSED' || code === '28P01' || code === '3D000') {
-        throw new Error(`cannot query ${redactUrl(db.url)} (${db.description}): ${(err as Error).message}`);
-      }
-      throw err;
-    });
-    process.stdout.write(output);
-  } finally {
-    await pool.end();
-    await db.stop();
-  }
+  const { output } = await withLedgerPool(config, 'datapulse-quarantine', (pool) => quarantineOutput({ pool, registry, config }, pipeline, partition, opts));
+  process.stdout.write(output);
 }

@@ -1,6 +1,6 @@
-import { loadConfig, redactUrl, type Config } from '../../lib/config';
-import { createPool, type Pool } from '../../lib/db';
-import { resolveDatabase } from '../../lib/dev-stack';
+import { loadConfig, type Config } from '../../lib/config';
+import type { Pool } from '../../lib/db';
+import { withLedgerPool } from './ledger-pool';
 import type { Registry } from '../../lib/registry';
 import { registry } from '../../pipelines';
 import {
@@ -58,19 +58,6 @@ export async function statusCommand(pipeline: string, opts: StatusOptions): Prom
   const config = loadConfig();
   // Bad names and keys fail before any server is contacted.
   validateRangeFlags(registry.get(pipeline), opts);
-  const db = await resolveDatabase({ allowEmbedded: false });
-  const pool = createPool({ connectionString: db.url, schema: config.schema, max: 2, applicationName: 'datapulse-status' });
-  try {
-    const { output } = await pipelineStatus({ pool, config, registry }, pipeline, opts).catch((err: unknown) => {
-      const code = (err as { code?: string }).code;
-      if (code === 'ECONNREFUSED' || code === '28P01' || code === '3D000') {
-        throw new Error(`cannot query ${redactUrl(db.url)} (${db.description}): ${(err as Error).message}`);
-      }
-      throw err;
-    });
-    process.stdout.write(output);
-  } finally {
-    await pool.end();
-    await db.stop();
-  }
+  const { output } = await withLedgerPool(config, 'datapulse-status', (pool) => pipelineStatus({ pool, config, registry }, pipeline, opts));
+  process.stdout.write(output);
 }
