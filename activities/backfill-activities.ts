@@ -5,9 +5,9 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Pool } from '../lib/db';
-import { codeVersion, paramsHash } from '../lib/fingerprint';
+import { currentFingerprint } from '../lib/fingerprint';
 import { keyAt, countKeys, type Granularity } from '../lib/partition';
-import { partitionState, planAction, type BackfillMode, type PartitionState } from '../lib/plan';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState } from '../lib/plan';
 import type { Registry } from '../lib/registry';
 import { FailureType, nonRetryable } from './errors';
 
@@ -62,13 +62,13 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
       [input.pipeline, keys],
     );
     const byKey = new Map(rows.map((r) => [r.partition_key, r]));
-    const current = { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
+    const current = currentFingerprint(def);
     const items: PlannedPartition[] = [];
     const states: Partial<Record<PartitionState, number>> = {};
     let skipped = 0;
     for (const key of keys) {
       const r = byKey.get(key);
-      const state = partitionState(r && { status: r.status, paramsHash: r.params_hash, codeVersion: r.code_version }, current);
+      const state = ledgerRowState(r, current);
       states[state] = (states[state] ?? 0) + 1;
       const action = planAction(state, input.mode);
       if (action === 'skip') skipped++;

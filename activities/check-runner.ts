@@ -1,6 +1,6 @@
 /**
  * Measures a pipeline's data quality checks on one partition (SQL over its staging rows and the
- * ledger) and stores the results, replacing the partition's previous ones, in one transaction.
+ * ledger) and stores the results in one transaction (validate clears the previous ones).
  * Judging a measurement is pure and lives in lib/checks.ts.
  *
  * Custom SQL and reference checks run inside a savepoint: one whose SQL fails (bad custom query,
@@ -127,7 +127,8 @@ function isQueryError(err: unknown): err is Error & { code: string } {
 }
 
 /**
- * Runs every check of the partition and replaces its rows in `check_results`. Returns the results
+ * Runs every check of the partition and stores one row per check in `check_results` (validate
+ * clears the partition's previous results in the transaction that replaces its staging rows). Returns the results
  * in declaration order. Connection failures throw (the activity retries); query errors become
  * failed results.
  */
@@ -168,7 +169,6 @@ async function runInTransaction(pool: Pool, checks: readonly Check[], input: Che
       await client.query(c.kind === CheckKind.SQL ? 'ROLLBACK TO SAVEPOINT dp_check' : 'RELEASE SAVEPOINT dp_check');
       results.push(r);
     }
-    await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', [input.pipeline, input.partition]);
     if (results.length > 0) {
       await client.query(
         `INSERT INTO check_results (pipeline, partition_key, check_name, check_kind, severity, outcome, value, threshold, message)

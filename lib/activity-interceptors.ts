@@ -10,22 +10,9 @@
 import type { Context } from '@temporalio/activity';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, ActivityOutboundCallsInterceptor } from '@temporalio/worker';
+import { labelsOf, type PartitionLabels as Labels } from './labels';
 import type { PipelineMetrics } from './metrics';
 import { activeSpan, ATTR } from './telemetry';
-
-interface Labels {
-  pipeline?: string;
-  partition?: string;
-}
-
-function labelsOf(arg: unknown): Labels {
-  if (typeof arg !== 'object' || arg === null) return {};
-  const { pipeline, partition } = arg as Record<string, unknown>;
-  return {
-    ...(typeof pipeline === 'string' ? { pipeline } : {}),
-    ...(typeof partition === 'string' ? { partition } : {}),
-  };
-}
 
 function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;

@@ -80,6 +80,12 @@ export function workflowsQueryUiUrl(config: Pick<Config, 'uiUrl' | 'namespace'>,
   return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/workflows?query=${encodeURIComponent(query)}`;
 }
 
+/** Link to one schedule (or, without an id, the schedule list) in the Temporal UI. */
+export function scheduleUiUrl(config: Pick<Config, 'uiUrl' | 'namespace'>, scheduleId?: string): string {
+  const base = `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules`;
+  return scheduleId ? `${base}/${encodeURIComponent(scheduleId)}` : base;
+}
+
 /** Removes the password from a connection string before it is printed or logged. */
 export function redactUrl(url: string): string {
   try {

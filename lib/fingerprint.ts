@@ -1,6 +1,7 @@
 /** Hashes that tell whether a loaded partition is up to date with its definition. */
 import { createHash } from 'node:crypto';
 import type { PipelineDefinition } from './pipeline';
+import type { CurrentFingerprint } from './plan';
 
 /** JSON with sorted object keys, so equal values always serialise the same way. */
 export function canonicalJson(value: unknown): string {
@@ -46,4 +47,9 @@ function computeCodeVersion(def: PipelineDefinition): string {
     JSON.stringify(def.schema.def ?? null, (_k, v: unknown) => (typeof v === 'function' ? String(v) : v)),
   ].join('\n');
   return `v${def.version}-${sha256(material).slice(0, 12)}`;
+}
+
+/** The params hash and code version a loaded partition must match to be up to date. */
+export function currentFingerprint(def: PipelineDefinition): CurrentFingerprint {
+  return { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
 }

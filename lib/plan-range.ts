@@ -1,9 +1,9 @@
 /** The whole-range plan of a backfill, read from the ledger (for `--dry-run`). */
 import type { Pool } from './db';
-import { codeVersion, paramsHash } from './fingerprint';
+import { currentFingerprint } from './fingerprint';
 import { keysInRange } from './partition';
 import type { PipelineDefinition } from './pipeline';
-import { partitionState, planAction, type BackfillMode, type PartitionState, type PlanAction } from './plan';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState, type PlanAction } from './plan';
 
 export interface RangePlan {
   readonly total: number;
@@ -18,13 +18,13 @@ export async function planRange(pool: Pool, def: PipelineDefinition, from: strin
     [def.name, from, to],
   );
   const byKey = new Map(rows.map((r) => [r.partition_key, r]));
-  const current = { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
+  const current = currentFingerprint(def);
   const states: Record<PartitionState, number> = { succeeded: 0, stale: 0, failed: 0, running: 0, missing: 0 };
   const actions: Record<PlanAction, number> = { run: 0, 'if-changed': 0, skip: 0 };
   let total = 0;
   for (const key of keysInRange(def.partitioning.granularity, from, to)) {
     const r = byKey.get(key);
-    const state = partitionState(r && { status: r.status, paramsHash: r.params_hash, codeVersion: r.code_version }, current);
+    const state = ledgerRowState(r, current);
     states[state]++;
     actions[planAction(state, mode)]++;
     total++;

@@ -43,6 +43,18 @@ export function partitionState(row: LedgerFingerprint | undefined, current: Curr
   return PartitionState.SUCCEEDED;
 }
 
+/** The ledger columns partitionState reads, as PostgreSQL returns them. */
+export interface LedgerStateRow {
+  readonly status: LedgerFingerprint['status'];
+  readonly params_hash: string | null;
+  readonly code_version: string | null;
+}
+
+/** partitionState of a ledger row as selected (undefined: no row, the partition is missing). */
+export function ledgerRowState(row: LedgerStateRow | undefined, current: CurrentFingerprint): PartitionState {
+  return partitionState(row && { status: row.status, paramsHash: row.params_hash, codeVersion: row.code_version }, current);
+}
+
 /**
  * The action for one partition: `run` it, run it only `if-changed` (re-read the source and stop
  * when its checksum matches the ledger's), or `skip` it.

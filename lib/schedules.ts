@@ -39,10 +39,8 @@ export function scheduledWorkflowIdFor(pipeline: string): string {
   return `datapulse-schedule/${pipeline}`;
 }
 
-/** Link to one schedule in the Temporal Web UI. */
-export function scheduleUiUrl(config: Pick<Config, 'uiUrl' | 'namespace'>, scheduleId: string): string {
-  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules/${encodeURIComponent(scheduleId)}`;
-}
+/** Re-exported for callers of this module; defined with the other UI links. */
+export { scheduleUiUrl } from './config';
 
 /** Thrown when a registered pipeline has no schedule on the server yet. */
 export class ScheduleMissingError extends Error {

@@ -9,10 +9,10 @@
 import type { Config } from './config';
 import { workflowUiUrl, workflowsQueryUiUrl } from './config';
 import type { Pool } from './db';
-import { codeVersion, paramsHash } from './fingerprint';
+import { currentFingerprint } from './fingerprint';
 import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from './partition';
 import type { PipelineDefinition } from './pipeline';
-import { partitionState, PartitionState, type CurrentFingerprint } from './plan';
+import { ledgerRowState, PartitionState, type CurrentFingerprint } from './plan';
 
 /** The ledger columns the map reads (snake_case, as selected). */
 export interface StatusLedgerRow {
@@ -167,10 +167,6 @@ export function resolveStatusRange(
   return { from, to };
 }
 
-export function currentFingerprint(def: PipelineDefinition): CurrentFingerprint {
-  return { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
-}
-
 function emptyCounts(): StateCounts {
   return { succeeded: 0, stale: 0, failed: 0, running: 0, missing: 0 };
 }
@@ -207,7 +203,7 @@ export function computeStatus(
 
   for (const key of keysInRange(g, from, to)) {
     const row = byKey.get(key);
-    const state = partitionState(row && { status: row.status, paramsHash: row.params_hash, codeVersion: row.code_version }, input.current);
+    const state = ledgerRowState(row, input.current);
     counts[state]++;
     total++;
     if (row) {

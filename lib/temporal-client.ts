@@ -6,7 +6,7 @@ import {
   WorkflowIdReusePolicy,
   type ClientInterceptors,
   type WorkflowClientInterceptor,
-  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { Config } from './config';
@@ -60,7 +60,7 @@ export async function startPartition(
   client: Client,
   config: Pick<Config, 'taskQueue'>,
   input: PartitionWorkflowInput,
-): Promise<WorkflowHandle<typeof partitionWorkflow>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof partitionWorkflow>> {
   return client.workflow.start<typeof partitionWorkflow>('partitionWorkflow', {
     taskQueue: config.taskQueue,
     workflowId: partitionWorkflowId(input.pipeline, input.partition),

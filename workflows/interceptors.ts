@@ -5,20 +5,7 @@
  * Neither adds, removes or reorders commands: recorded histories replay unchanged.
  */
 import type { WorkflowInboundCallsInterceptor, WorkflowInterceptorsFactory, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
-
-export interface PartitionLabels {
-  pipeline?: string;
-  partition?: string;
-}
-
-export function labelsOf(arg: unknown): PartitionLabels {
-  if (typeof arg !== 'object' || arg === null) return {};
-  const { pipeline, partition } = arg as Record<string, unknown>;
-  return {
-    ...(typeof pipeline === 'string' ? { pipeline } : {}),
-    ...(typeof partition === 'string' ? { partition } : {}),
-  };
-}
+import { labelsOf, type PartitionLabels } from '../lib/labels';
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
   // One factory call per workflow execution: this object is that execution's labels.

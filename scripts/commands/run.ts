@@ -19,8 +19,8 @@ export async function runCommand(pipeline: string, partition: string, opts: { wa
       .then((d) => d.status.name === 'RUNNING')
       .catch(() => false);
     const handle = await startPartition(client, config, { pipeline, partition, trigger: 'run' });
-    const desc = await handle.describe();
-    const ui = workflowUiUrl(config, workflowId, desc.runId);
+    // With use-existing, the run id of the start answer is the running execution's when joining.
+    const ui = workflowUiUrl(config, workflowId, handle.firstExecutionRunId);
     process.stderr.write(`${running ? 'joined running' : 'started'} ${workflowId}\n  Temporal UI: ${ui}\n`);
     if (!opts.wait) return;
     try {

@@ -33,17 +33,13 @@ async function withClient<T>(fn: (client: Client, config: Config) => Promise<T>)
   }
 }
 
-function schedulesListUrl(config: Config): string {
-  return `${config.uiUrl}/namespaces/${encodeURIComponent(config.namespace)}/schedules`;
-}
-
 export async function scheduleApplyCommand(): Promise<void> {
   await withClient(async (client, config) => {
     const results = await applySchedules(client, config, registry);
     const lines = results.map(
       (r) => `${r.action.padEnd(9)} ${r.scheduleId.padEnd(24)} ${r.paused ? 'paused (kept)' : 'active'.padEnd(13)}  ${scheduleUiUrl(config, r.scheduleId)}`,
     );
-    out([...lines, `task queue ${config.taskQueue}; all schedules: ${schedulesListUrl(config)}`]);
+    out([...lines, `task queue ${config.taskQueue}; all schedules: ${scheduleUiUrl(config)}`]);
   });
 }
 
@@ -70,7 +66,7 @@ export async function scheduleListCommand(): Promise<void> {
     for (const o of listing.orphans) {
       lines.push(`${'(unregistered)'.padEnd(14)} ${o.scheduleId.padEnd(24)} ${o.paused ? 'paused' : 'active'}    no such pipeline; remove with \`temporal schedule delete --schedule-id ${o.scheduleId}\``);
     }
-    out([...lines, `Temporal UI: ${schedulesListUrl(config)}`]);
+    out([...lines, `Temporal UI: ${scheduleUiUrl(config)}`]);
   });
 }
 
@@ -149,7 +145,7 @@ export async function scheduleDeleteCommand(pipeline: string): Promise<void> {
     const r = await deleteSchedule(client, registry, pipeline);
     out([
       `deleted ${r.scheduleId} (workflows it started keep running); \`datapulse schedule apply\` recreates it`,
-      `  Temporal UI: ${schedulesListUrl(config)}`,
+      `  Temporal UI: ${scheduleUiUrl(config)}`,
       `  past runs:   ${workflowsQueryUiUrl(config, `DataPulsePipeline="${pipeline}"`)}`,
     ]);
   });

@@ -4,11 +4,11 @@
  * the JSON document, default ranges, and that 100,000 partitions stay fast and bounded.
  */
 import { describe, expect, it } from 'vitest';
+import { currentFingerprint } from '../../lib/fingerprint';
 import { keysInRange, shiftKey } from '../../lib/partition';
 import {
   computePipelineStatus,
   computeStatus,
-  currentFingerprint,
   gridLineCount,
   renderStatus,
   resolveStatusRange,
