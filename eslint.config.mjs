@@ -35,7 +35,7 @@ export default tseslint.config(
           ],
           patterns: [
             { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'Import only activity *types* into workflows.' },
-            { group: ['../lib/db', '../lib/dev-stack', '../lib/config', '../lib/logger', '../lib/temporal-*', '../pipelines', '../pipelines/*'], message: 'Workflows must not import I/O modules or pipeline definitions.' },
+            { group: ['../infra', '../infra/*', '../ops', '../ops/*', '../pipelines', '../pipelines/*'], message: 'Workflows must not import I/O modules, operator tools or pipeline definitions.' },
           ],
         },
       ],

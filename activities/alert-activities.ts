@@ -3,11 +3,11 @@
  * never from workflow input, so it never enters a history. `sendAlert` never throws: an alert that
  * cannot be delivered is logged and reported in the result, and the pipeline goes on.
  */
-import { createAlerter, type Alert, type AlertOutcome } from '../lib/alerts';
-import type { Config } from '../lib/config';
-import type { Logger } from '../lib/logger';
+import { createAlerter, type Alert, type AlertOutcome } from './alerts';
+import type { Config } from '../infra/config';
+import type { Logger } from '../infra/logger';
 
-export type { Alert as SendAlertInput, AlertOutcome as SendAlertResult } from '../lib/alerts';
+export type { Alert as SendAlertInput, AlertOutcome as SendAlertResult } from './alerts';
 
 export interface AlertActivityDeps {
   readonly config: Pick<Config, 'uiUrl' | 'namespace' | 'slackWebhookUrl'>;

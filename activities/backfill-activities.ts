@@ -4,11 +4,11 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import type { Pool } from '../lib/db';
-import { currentFingerprint } from '../lib/fingerprint';
-import { keyAt, countKeys, type Granularity } from '../lib/partition';
-import { ledgerRowState, planAction, type BackfillMode, type PartitionState } from '../lib/plan';
-import type { Registry } from '../lib/registry';
+import type { Pool } from '../infra/db';
+import { currentFingerprint } from '../infra/fingerprint';
+import { keyAt, countKeys, type Granularity } from '../core/partition';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState } from '../core/plan';
+import type { Registry } from '../core/registry';
 import { FailureType, nonRetryable } from './errors';
 
 export interface PlanSliceInput {

@@ -1,14 +1,14 @@
 /**
  * Measures a pipeline's data quality checks on one partition (SQL over its staging rows and the
  * ledger) and stores the results in one transaction (validate clears the previous ones).
- * Judging a measurement is pure and lives in lib/checks.ts.
+ * Judging a measurement is pure and lives in core/checks.ts.
  *
  * Custom SQL and reference checks run inside a savepoint: one whose SQL fails (bad custom query,
  * missing reference table) becomes a failed result naming the error instead of aborting the others.
  * Custom SQL checks are always rolled back to their savepoint, so they cannot change data.
  */
-import type { PoolClient, Pool } from '../lib/db';
-import { withTransaction } from '../lib/db';
+import type { PoolClient, Pool } from '../infra/db';
+import { withTransaction } from '../infra/db';
 import {
   CheckKind,
   evaluateAcceptedValues,
@@ -21,8 +21,8 @@ import {
   queryFailed,
   type Check,
   type CheckResult,
-} from '../lib/checks';
-import { ident } from '../lib/sql';
+} from '../core/checks';
+import { ident } from '../core/sql';
 
 export interface CheckRunInput {
   readonly pipeline: string;

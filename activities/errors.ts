@@ -4,9 +4,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 
-import { type FailureType } from '../lib/failure-types';
+import { type FailureType } from '../core/failure-types';
 
-export { FailureType, NON_RETRYABLE_TYPES } from '../lib/failure-types';
+export { FailureType, NON_RETRYABLE_TYPES } from '../core/failure-types';
 
 export function nonRetryable(type: FailureType, message: string, cause?: Error): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, cause });

@@ -1,7 +1,7 @@
 /** DDL for a pipeline's target table, derived from its definition (not a migration: it follows the definition). */
-import type { Pool } from '../lib/db';
-import type { PipelineDefinition } from '../lib/pipeline';
-import { ident } from '../lib/sql';
+import type { Pool } from '../infra/db';
+import type { PipelineDefinition } from '../core/pipeline';
+import { ident } from '../core/sql';
 
 /** Reserved column holding the partition key of each target row. */
 export const PARTITION_COLUMN = 'dp_partition';

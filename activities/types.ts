@@ -32,7 +32,7 @@ export interface ValidateResult {
 
 export interface CheckWarning {
   readonly check: string;
-  /** Check kind (lib/checks.ts CheckKind); `volume` warnings alert. */
+  /** Check kind (core/checks.ts CheckKind); `volume` warnings alert. */
   readonly kind: string;
   readonly message: string;
 }

@@ -3,9 +3,9 @@
  * The demo fills the folder from the `weather.csv` of the npm package vega-datasets.
  */
 import { z } from 'zod';
-import { acceptedValues, unique, volume } from '../lib/checks';
-import { daily, definePipeline } from '../lib/pipeline';
-import { decimal, isoDate } from '../lib/schema-helpers';
+import { acceptedValues, unique, volume } from '../core/checks';
+import { daily, definePipeline } from '../core/pipeline';
+import { decimal, isoDate } from '../core/schema-helpers';
 
 export const cityWeather = definePipeline({
   name: 'city_weather',

@@ -1,5 +1,5 @@
 /** The registry: every pipeline DataPulse knows. Adding a pipeline = one file + one line here. */
-import { createRegistry } from '../lib/registry';
+import { createRegistry } from '../core/registry';
 import { cityWeather } from './city-weather';
 import { weather } from './weather';
 

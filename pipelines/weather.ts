@@ -3,9 +3,9 @@
  * request per location per hour.
  */
 import { z } from 'zod';
-import { notNull, range, unique, volume } from '../lib/checks';
-import { definePipeline, hourly, SourceFormatError } from '../lib/pipeline';
-import { decimal, isoMinute } from '../lib/schema-helpers';
+import { notNull, range, unique, volume } from '../core/checks';
+import { definePipeline, hourly, SourceFormatError } from '../core/pipeline';
+import { decimal, isoMinute } from '../core/schema-helpers';
 
 const VARIABLES = ['temperature_2m', 'precipitation', 'wind_speed_10m'] as const;
 

@@ -9,5 +9,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 if [ -z "${TEMPORAL_ADDRESS:-}" ] && [ -z "${DATAPULSE_TEST_TEMPORAL_ADDRESS:-}" ]; then
-  node_modules/.bin/tsx lib/temporal-cli.ts >/dev/null
+  node_modules/.bin/tsx infra/temporal-cli.ts >/dev/null
 fi

@@ -132,9 +132,9 @@ export async function main(argv: string[]): Promise<void> {
   // Tracing first, before a command loads pg or the SDK; off (and not even loaded) unless
   // OTEL_EXPORTER_OTLP_ENDPOINT or DATAPULSE_TRACE_CONSOLE is set. Flushed in finally.
   const command = argv[2] ?? '';
-  let telemetry: import('../lib/telemetry').Telemetry | undefined;
+  let telemetry: import('../infra/telemetry').Telemetry | undefined;
   try {
-    telemetry = (require('../lib/telemetry') as typeof import('../lib/telemetry')).startTelemetry({
+    telemetry = (require('../infra/telemetry') as typeof import('../infra/telemetry')).startTelemetry({
       serviceName: LONG_RUNNING.has(command) ? 'datapulse-worker' : 'datapulse-cli',
     });
     if (LONG_RUNNING.has(command) || command.startsWith('-')) await program.parseAsync(argv);

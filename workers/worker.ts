@@ -6,16 +6,16 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { activityInterceptors } from '../lib/activity-interceptors';
-import { loadConfig, redactUrl, type Config } from '../lib/config';
-import { createPool, migrate, type Pool } from '../lib/db';
-import { freePort, resolveDatabase } from '../lib/dev-stack';
-import { createLogger, type Logger } from '../lib/logger';
-import { createPipelineMetrics, startMetricsServer, type MetricsServer, type PipelineMetrics } from '../lib/metrics';
-import type { Registry } from '../lib/registry';
-import { clientInterceptors } from '../lib/temporal-client';
-import { installTemporalRuntime } from '../lib/temporal-runtime';
-import { startTelemetry, tracingRequested, workflowSinks } from '../lib/telemetry';
+import { activityInterceptors } from '../infra/activity-interceptors';
+import { loadConfig, redactUrl, type Config } from '../infra/config';
+import { createPool, migrate, type Pool } from '../infra/db';
+import { freePort, resolveDatabase } from '../infra/dev-stack';
+import { createLogger, type Logger } from '../infra/logger';
+import { createPipelineMetrics, startMetricsServer, type MetricsServer, type PipelineMetrics } from '../infra/metrics';
+import type { Registry } from '../core/registry';
+import { clientInterceptors } from '../infra/temporal-client';
+import { installTemporalRuntime } from '../infra/temporal-runtime';
+import { startTelemetry, tracingRequested, workflowSinks } from '../infra/telemetry';
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 /** Workflow interceptors every bundle includes (log labels). */

@@ -26,10 +26,10 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PlannedPartition } from '../activities/backfill-activities';
-import { countKeys, type Granularity } from '../lib/partition';
-import type { BackfillMode } from '../lib/plan';
+import { countKeys, type Granularity } from '../core/partition';
+import type { BackfillMode } from '../core/plan';
 import { ALERTS_PATCH, alertSafely, partitionWorkflow } from './partition';
-import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from './search-attributes';
+import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from '../core/search-attributes';
 
 export interface BackfillInput {
   readonly pipeline: string;

@@ -5,7 +5,7 @@
  * Neither adds, removes or reorders commands: recorded histories replay unchanged.
  */
 import type { WorkflowInboundCallsInterceptor, WorkflowInterceptorsFactory, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
-import { labelsOf, type PartitionLabels } from '../lib/labels';
+import { labelsOf, type PartitionLabels } from '../core/labels';
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
   // One factory call per workflow execution: this object is that execution's labels.

@@ -4,7 +4,7 @@
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, workflowInfo, log, isCancellation, CancellationScope, patched } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { FailureType, NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../lib/failure-types';
+import { FailureType, NON_RETRYABLE_TYPES as NON_RETRYABLE } from '../core/failure-types';
 import type { LoadResult } from '../activities/types';
 
 export interface PartitionWorkflowInput {
@@ -64,7 +64,7 @@ const { recordFailure } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 20 },
 });
 
-/** Alerts (lib/alerts.ts) never fail anything: the activity swallows delivery errors, this the rest. */
+/** Alerts (activities/alerts.ts) never fail anything: the activity swallows delivery errors, this the rest. */
 const { sendAlert } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 3 },

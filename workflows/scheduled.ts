@@ -6,9 +6,9 @@
 import { defineSearchAttributeKey, SearchAttributeType, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, executeChild, ParentClosePolicy, proxyActivities, WorkflowIdReusePolicy, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { partitionForNominalTime, type Granularity } from '../lib/partition';
+import { partitionForNominalTime, type Granularity } from '../core/partition';
 import { partitionWorkflow, type PartitionSummary } from './partition';
-import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from './search-attributes';
+import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from '../core/search-attributes';
 
 export const SCHEDULED_START_SA = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 

@@ -14,7 +14,7 @@ import {
   OpenTelemetryOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import type { WorkflowInboundCallsInterceptor, WorkflowInterceptorsFactory } from '@temporalio/workflow';
-import { labelsOf } from '../lib/labels';
+import { labelsOf } from '../core/labels';
 
 export const interceptors: WorkflowInterceptorsFactory = () => {
   const attributes: WorkflowInboundCallsInterceptor = {

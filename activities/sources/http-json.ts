@@ -1,6 +1,6 @@
 /** Reads an `http-json` source: the declared requests for one window, with a clear failure taxonomy. */
 import type { HttpJsonSource, PartitionWindowLike, Params, SourceRecord } from './types';
-import { SourceFormatError } from '../../lib/pipeline';
+import { SourceFormatError } from '../../core/pipeline';
 import { FailureType, nonRetryable, parseRetryAfter, retryable } from '../errors';
 
 export interface HttpReadContext {

@@ -1,2 +1,2 @@
-export type { CsvFilesSource, HttpJsonSource, Params, SourceRecord } from '../../lib/pipeline';
-export type { PartitionWindow as PartitionWindowLike } from '../../lib/partition';
+export type { CsvFilesSource, HttpJsonSource, Params, SourceRecord } from '../../core/pipeline';
+export type { PartitionWindow as PartitionWindowLike } from '../../core/partition';

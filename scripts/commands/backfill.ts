@@ -4,13 +4,13 @@
  */
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { backfillWorkflowId, startOrAttachBackfill, validateRange } from '../../lib/backfill-client';
-import { loadConfig, workflowUiUrl, workflowsQueryUiUrl, type Config } from '../../lib/config';
-import { createPool } from '../../lib/db';
-import { resolveDatabase } from '../../lib/dev-stack';
-import { BackfillMode } from '../../lib/plan';
-import { planRange } from '../../lib/plan-range';
-import { connectClient } from '../../lib/temporal-client';
+import { backfillWorkflowId, startOrAttachBackfill, validateRange } from '../../ops/backfill-client';
+import { loadConfig, workflowUiUrl, workflowsQueryUiUrl, type Config } from '../../infra/config';
+import { createPool } from '../../infra/db';
+import { resolveDatabase } from '../../infra/dev-stack';
+import { BackfillMode } from '../../core/plan';
+import { planRange } from '../../ops/plan-range';
+import { connectClient } from '../../infra/temporal-client';
 import { registry } from '../../pipelines';
 import type { BackfillProgress, BackfillSummary, backfillWorkflow } from '../../workflows/backfill';
 import { ProgressReporter } from './progress';

@@ -5,11 +5,11 @@
  * Ctrl-C, unless --exit.
  */
 import { Client, Connection } from '@temporalio/client';
-import { startOrAttachBackfill } from '../../lib/backfill-client';
-import { workflowsQueryUiUrl, workflowUiUrl, type Config } from '../../lib/config';
-import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
-import { applySchedules, scheduleUiUrl } from '../../lib/schedules';
-import { clientInterceptors } from '../../lib/temporal-client';
+import { startOrAttachBackfill } from '../../ops/backfill-client';
+import { workflowsQueryUiUrl, workflowUiUrl, type Config } from '../../infra/config';
+import { startWeatherApi, type WeatherApiServer } from '../../infra/fixtures/weather-api';
+import { applySchedules, scheduleUiUrl } from '../../ops/schedules';
+import { clientInterceptors } from '../../infra/temporal-client';
 import { registry } from '../../pipelines';
 import { follow } from './backfill';
 import { fillCityWeatherLanding } from './landing';

@@ -1,5 +1,5 @@
-import { workflowsQueryUiUrl } from '../../lib/config';
-import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
+import { workflowsQueryUiUrl } from '../../infra/config';
+import { startWeatherApi, type WeatherApiServer } from '../../infra/fixtures/weather-api';
 import { say, startLocalStack, untilSignal } from './stack';
 
 export async function devCommand(opts: { worker: boolean }): Promise<void> {

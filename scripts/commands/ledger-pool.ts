@@ -1,7 +1,7 @@
 /** Read-only commands (status, quarantine) share this: a small pool, one clear line when the database is unreachable. */
-import { redactUrl, type Config } from '../../lib/config';
-import { createPool, type Pool } from '../../lib/db';
-import { resolveDatabase } from '../../lib/dev-stack';
+import { redactUrl, type Config } from '../../infra/config';
+import { createPool, type Pool } from '../../infra/db';
+import { resolveDatabase } from '../../infra/dev-stack';
 
 export async function withLedgerPool<T>(config: Config, applicationName: string, fn: (pool: Pool) => Promise<T>): Promise<T> {
   const db = await resolveDatabase({ allowEmbedded: false });

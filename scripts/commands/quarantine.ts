@@ -1,9 +1,9 @@
-import { loadConfig, type Config } from '../../lib/config';
-import type { Pool } from '../../lib/db';
+import { loadConfig, type Config } from '../../infra/config';
+import type { Pool } from '../../infra/db';
 import { withLedgerPool } from './ledger-pool';
-import { partitionWindow } from '../../lib/partition';
-import { quarantineReport, renderQuarantine, type QuarantineReport } from '../../lib/quarantine';
-import type { Registry } from '../../lib/registry';
+import { partitionWindow } from '../../core/partition';
+import { quarantineReport, renderQuarantine, type QuarantineReport } from '../../ops/quarantine';
+import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
 
 export interface QuarantineOptions {

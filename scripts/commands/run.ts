@@ -1,9 +1,10 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { loadConfig, workflowUiUrl } from '../../lib/config';
-import { partitionWindow } from '../../lib/partition';
-import { connectClient, startPartition } from '../../lib/temporal-client';
+import { loadConfig, workflowUiUrl } from '../../infra/config';
+import { partitionWindow } from '../../core/partition';
+import { connectClient } from '../../infra/temporal-client';
+import { startPartition } from '../../ops/partition-runs';
 import { registry } from '../../pipelines';
-import { partitionWorkflowId } from '../../workflows/search-attributes';
+import { partitionWorkflowId } from '../../core/search-attributes';
 import { formatSummary } from './format';
 
 export async function runCommand(pipeline: string, partition: string, opts: { wait: boolean; json?: boolean }): Promise<void> {

@@ -1,6 +1,6 @@
 /** `datapulse schedule ...`: the Temporal Schedules that run each pipeline's newest partition. */
 import type { Client } from '@temporalio/client';
-import { loadConfig, workflowsQueryUiUrl, workflowUiUrl, type Config } from '../../lib/config';
+import { loadConfig, workflowsQueryUiUrl, workflowUiUrl, type Config } from '../../infra/config';
 import {
   applySchedules,
   deleteSchedule,
@@ -11,8 +11,8 @@ import {
   scheduleUiUrl,
   triggerSchedule,
   type ScheduleDetails,
-} from '../../lib/schedules';
-import { connectClient } from '../../lib/temporal-client';
+} from '../../ops/schedules';
+import { connectClient } from '../../infra/temporal-client';
 import { registry } from '../../pipelines';
 
 function out(lines: string[]): void {

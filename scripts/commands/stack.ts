@@ -2,13 +2,13 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { loadConfig, redactUrl, type Config } from '../../lib/config';
-import { createPool, migrate, type Pool } from '../../lib/db';
-import { DATA_DIR, ensureSearchAttributes, freePort, isPortOpen, resolveDatabase, startDevServer, type DevServer, type LocalDatabase } from '../../lib/dev-stack';
-import { createLogger } from '../../lib/logger';
-import { createPipelineMetrics, startMetricsServer, type MetricsServer } from '../../lib/metrics';
-import { clientInterceptors } from '../../lib/temporal-client';
-import { installTemporalRuntime } from '../../lib/temporal-runtime';
+import { loadConfig, redactUrl, type Config } from '../../infra/config';
+import { createPool, migrate, type Pool } from '../../infra/db';
+import { DATA_DIR, ensureSearchAttributes, freePort, isPortOpen, resolveDatabase, startDevServer, type DevServer, type LocalDatabase } from '../../infra/dev-stack';
+import { createLogger } from '../../infra/logger';
+import { createPipelineMetrics, startMetricsServer, type MetricsServer } from '../../infra/metrics';
+import { clientInterceptors } from '../../infra/temporal-client';
+import { installTemporalRuntime } from '../../infra/temporal-runtime';
 import { registry } from '../../pipelines';
 import { createDataPulseWorker } from '../../workers/worker';
 

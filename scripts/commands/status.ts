@@ -1,7 +1,7 @@
-import { loadConfig, type Config } from '../../lib/config';
-import type { Pool } from '../../lib/db';
+import { loadConfig, type Config } from '../../infra/config';
+import type { Pool } from '../../infra/db';
 import { withLedgerPool } from './ledger-pool';
-import type { Registry } from '../../lib/registry';
+import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
 import {
   computePipelineStatus,
@@ -13,7 +13,7 @@ import {
   statusJson,
   validateRangeFlags,
   type StatusMap,
-} from '../../lib/status';
+} from '../../ops/status';
 
 export interface StatusOptions {
   readonly from?: string;

@@ -9,9 +9,9 @@
 import { WorkflowFailedError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { type ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { backfillWorkflowId, startOrAttachBackfill } from '../../lib/backfill-client';
-import { countKeys, keysInRange } from '../../lib/partition';
-import type { BackfillMode } from '../../lib/plan';
+import { backfillWorkflowId, startOrAttachBackfill } from '../../ops/backfill-client';
+import { countKeys, keysInRange } from '../../core/partition';
+import type { BackfillMode } from '../../core/plan';
 import { registry } from '../../pipelines';
 import type { BackfillProgress, BackfillSummary } from '../../workflows/backfill';
 import { createHarness, recordHistory, type Harness } from './harness';

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePipeline } from '../../lib/pipeline';
-import { createRegistry } from '../../lib/registry';
+import { definePipeline } from '../../core/pipeline';
+import { createRegistry } from '../../core/registry';
 import { cityWeather } from '../../pipelines/city-weather';
 import { createHarness, type Harness } from './harness';
 

@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect, inject } from 'vitest';
-import { createPool, migrate, type Pool } from '../../lib/db';
-import { generateObservation, startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
+import { createPool, migrate, type Pool } from '../../infra/db';
+import { generateObservation, startWeatherApi, type WeatherApiServer } from '../../infra/fixtures/weather-api';
 import { weather } from '../../pipelines/weather';
 
 export interface FaultFixture {

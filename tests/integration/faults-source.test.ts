@@ -9,8 +9,8 @@
  */
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { definePipeline, type HttpJsonSource } from '../../lib/pipeline';
-import { createRegistry } from '../../lib/registry';
+import { definePipeline, type HttpJsonSource } from '../../core/pipeline';
+import { createRegistry } from '../../core/registry';
 import { weather } from '../../pipelines/weather';
 import { expectExactlyLoaded, expectedWeatherRows, lastAttempt } from './fault-fixture';
 import { createHarness, type Harness } from './harness';

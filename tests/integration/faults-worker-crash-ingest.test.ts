@@ -5,7 +5,7 @@
  * exactly the rows of one clean run and a clean ledger.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPartition } from '../../lib/temporal-client';
+import { startPartition } from '../../ops/partition-runs';
 import { createFaultFixture, expectExactlyLoaded, lastAttempt, type FaultFixture } from './fault-fixture';
 import { spawnWorker, waitFor, waitForPoller, type WorkerProcess } from './processes';
 

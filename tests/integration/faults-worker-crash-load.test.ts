@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPartition } from '../../lib/temporal-client';
+import { startPartition } from '../../ops/partition-runs';
 import { createFaultFixture, expectExactlyLoaded, lastAttempt, type FaultFixture } from './fault-fixture';
 import { spawnWorker, waitFor, waitForPoller, type WorkerProcess } from './processes';
 

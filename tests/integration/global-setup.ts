@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { freePort, resolveDatabase, startDevServer, type DevServer } from '../../lib/dev-stack';
+import { freePort, resolveDatabase, startDevServer, type DevServer } from '../../infra/dev-stack';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../../workers/worker';
 
 declare module 'vitest' {

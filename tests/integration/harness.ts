@@ -9,15 +9,16 @@ import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { loadConfig, type Config } from '../../lib/config';
-import { createPool, migrate, type Pool } from '../../lib/db';
-import { freePort } from '../../lib/dev-stack';
-import { startWeatherApi, type WeatherApiServer } from '../../lib/fixtures/weather-api';
-import { createLogger, type Logger } from '../../lib/logger';
-import { createPipelineMetrics, startMetricsServer, type MetricsServer } from '../../lib/metrics';
-import type { Registry } from '../../lib/registry';
-import { clientInterceptors, startPartition } from '../../lib/temporal-client';
-import { installTemporalRuntime } from '../../lib/temporal-runtime';
+import { loadConfig, type Config } from '../../infra/config';
+import { createPool, migrate, type Pool } from '../../infra/db';
+import { freePort } from '../../infra/dev-stack';
+import { startWeatherApi, type WeatherApiServer } from '../../infra/fixtures/weather-api';
+import { createLogger, type Logger } from '../../infra/logger';
+import { createPipelineMetrics, startMetricsServer, type MetricsServer } from '../../infra/metrics';
+import type { Registry } from '../../core/registry';
+import { clientInterceptors } from '../../infra/temporal-client';
+import { startPartition } from '../../ops/partition-runs';
+import { installTemporalRuntime } from '../../infra/temporal-runtime';
 import { registry as defaultRegistry } from '../../pipelines';
 import { createDataPulseWorker } from '../../workers/worker';
 import type { partitionWorkflow, PartitionSummary } from '../../workflows/partition';
@@ -131,7 +132,7 @@ export async function recordHistory(handle: WorkflowHandle, name: string): Promi
   // The CLI writes the canonical proto3 JSON that historyFromJSON() reads back.
   const { execFileSync } = await import('node:child_process');
   const { writeFileSync, mkdirSync } = await import('node:fs');
-  const { ensureTemporalCli } = await import('../../lib/temporal-cli');
+  const { ensureTemporalCli } = await import('../../infra/temporal-cli');
   const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', inject('temporalAddress'), '--output', 'json'], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

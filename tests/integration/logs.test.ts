@@ -7,7 +7,7 @@
  */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../lib/logger';
+import { createLogger } from '../../infra/logger';
 import { createHarness, type Harness } from './harness';
 
 const lines: Record<string, unknown>[] = [];

@@ -5,7 +5,7 @@
  * `temporal_*` metrics are served on the same endpoint. (Partitions of 2022 belong to this file.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionWindow } from '../../lib/partition';
+import { partitionWindow } from '../../core/partition';
 import { createHarness, type Harness } from './harness';
 
 let h: Harness;

@@ -7,10 +7,10 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateObservation } from '../../lib/fixtures/weather-api';
+import { generateObservation } from '../../infra/fixtures/weather-api';
 import { weather } from '../../pipelines/weather';
 import { vegaWeatherCsvPath } from '../../scripts/commands/landing';
-import { PARTITION_SA, PIPELINE_SA } from '../../workflows/search-attributes';
+import { PARTITION_SA, PIPELINE_SA } from '../../core/search-attributes';
 import { createHarness, recordHistory, scheduledActivities, type Harness } from './harness';
 
 let h: Harness;

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { ScheduleNotFoundError, WorkflowFailedError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Granularity, partitionForNominalTime } from '../../lib/partition';
-import { createRegistry, UnknownPipelineError } from '../../lib/registry';
+import { Granularity, partitionForNominalTime } from '../../core/partition';
+import { createRegistry, UnknownPipelineError } from '../../core/registry';
 import {
   applySchedules,
   deleteSchedule,
@@ -20,10 +20,10 @@ import {
   ScheduleMissingError,
   scheduleIdFor,
   triggerSchedule,
-} from '../../lib/schedules';
+} from '../../ops/schedules';
 import { registry } from '../../pipelines';
 import type { ScheduledPartitionResult } from '../../workflows/scheduled';
-import { PIPELINE_SA } from '../../workflows/search-attributes';
+import { PIPELINE_SA } from '../../core/search-attributes';
 import { createHarness, recordHistory, type Harness } from './harness';
 
 const SCHEDULED_START_SA = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

@@ -9,8 +9,8 @@
 import { Writable } from 'node:stream';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../lib/logger';
-import { ATTR, startTelemetry, type Telemetry } from '../../lib/telemetry';
+import { createLogger } from '../../infra/logger';
+import { ATTR, startTelemetry, type Telemetry } from '../../infra/telemetry';
 import { createHarness, type Harness } from './harness';
 
 const exporter = new InMemorySpanExporter();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AlertKind, createAlerter, formatAlert, scrub } from '../../lib/alerts';
+import { AlertKind, createAlerter, formatAlert, scrub } from '../../activities/alerts';
 import {
   acceptedValues,
   blockingFailureMessage,
@@ -24,10 +24,10 @@ import {
   sql,
   unique,
   volume,
-} from '../../lib/checks';
-import { createLogger } from '../../lib/logger';
-import { daily, definePipeline, PipelineDefinitionError } from '../../lib/pipeline';
-import { InvalidIdentifierError } from '../../lib/sql';
+} from '../../core/checks';
+import { createLogger } from '../../infra/logger';
+import { daily, definePipeline, PipelineDefinitionError } from '../../core/pipeline';
+import { InvalidIdentifierError } from '../../core/sql';
 import { registry } from '../../pipelines';
 
 describe('check declarations', () => {

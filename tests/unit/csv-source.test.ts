@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { ROW_ERROR_FIELD, listSourceFiles, parseTimeValue, readCsvFiles, type CsvReadContext } from '../../activities/sources/csv-files';
-import { FailureType } from '../../lib/failure-types';
-import { partitionWindow, type PartitionWindow } from '../../lib/partition';
-import type { CsvFilesSource, SourceRecord } from '../../lib/pipeline';
+import { FailureType } from '../../core/failure-types';
+import { partitionWindow, type PartitionWindow } from '../../core/partition';
+import type { CsvFilesSource, SourceRecord } from '../../core/pipeline';
 
 const COLUMNS = ['location', 'date', 'precipitation', 'temp_max', 'temp_min', 'wind', 'weather'];
 const HEADER = COLUMNS.join(',');

@@ -1,5 +1,5 @@
 /**
- * Partition-key math of lib/partition.ts: parsing of hourly/daily keys, half-open windows, UTC-only
+ * Partition-key math of core/partition.ts: parsing of hourly/daily keys, half-open windows, UTC-only
  * arithmetic (no DST), shifting across month/year boundaries, range counting and enumeration, and
  * which partition a schedule tick processes.
  */
@@ -17,7 +17,7 @@ import {
   partitionWindow,
   shiftKey,
   stepMs,
-} from '../../lib/partition';
+} from '../../core/partition';
 
 const H = Granularity.HOURLY;
 const D = Granularity.DAILY;

@@ -18,11 +18,11 @@ import {
   type Params,
   type PipelineDefinition,
   type SqlType,
-} from '../../lib/pipeline';
-import { partitionWindow } from '../../lib/partition';
-import { decimal, isoDate, isoMinute } from '../../lib/schema-helpers';
-import { InvalidIdentifierError, assertIdentifier, ident, qualified } from '../../lib/sql';
-import { canonicalJson, codeVersion, paramsHash } from '../../lib/fingerprint';
+} from '../../core/pipeline';
+import { partitionWindow } from '../../core/partition';
+import { decimal, isoDate, isoMinute } from '../../core/schema-helpers';
+import { InvalidIdentifierError, assertIdentifier, ident, qualified } from '../../core/sql';
+import { canonicalJson, codeVersion, paramsHash } from '../../infra/fingerprint';
 
 /** Definitions are generic in schema and params; the fingerprint functions take them type-erased. */
 function erased(def: unknown): PipelineDefinition {

@@ -9,7 +9,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { workflowInterceptorModules, WORKFLOWS_PATH } from '../../workers/worker';
-import { workflowSinks } from '../../lib/telemetry';
+import { workflowSinks } from '../../infra/telemetry';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'histories');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();

@@ -4,8 +4,8 @@
  * the JSON document, default ranges, and that 100,000 partitions stay fast and bounded.
  */
 import { describe, expect, it } from 'vitest';
-import { currentFingerprint } from '../../lib/fingerprint';
-import { keysInRange, shiftKey } from '../../lib/partition';
+import { currentFingerprint } from '../../infra/fingerprint';
+import { keysInRange, shiftKey } from '../../core/partition';
 import {
   computePipelineStatus,
   computeStatus,
@@ -15,7 +15,7 @@ import {
   statusJson,
   StatusRangeError,
   type StatusLedgerRow,
-} from '../../lib/status';
+} from '../../ops/status';
 import { registry } from '../../pipelines';
 import { cityWeather } from '../../pipelines/city-weather';
 import { weather } from '../../pipelines/weather';

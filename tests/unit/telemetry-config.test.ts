@@ -4,7 +4,7 @@
  * and an OTLP protocol DataPulse does not ship is refused with a message naming the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { otlpTracesUrl, startTelemetry, TelemetryConfigError, tracingRequested } from '../../lib/telemetry';
+import { otlpTracesUrl, startTelemetry, TelemetryConfigError, tracingRequested } from '../../infra/telemetry';
 
 describe('tracing configuration', () => {
   it('is off without an endpoint or the console flag', () => {

@@ -5,7 +5,7 @@ import {
   startWeatherApi,
   type WeatherApiFault,
   type WeatherApiServer,
-} from '../../lib/fixtures/weather-api';
+} from '../../infra/fixtures/weather-api';
 
 const ALL_VARS = 'temperature_2m,precipitation,wind_speed_10m,relative_humidity_2m';
 

@@ -1,9 +1,9 @@
 /** The whole-range plan of a backfill, read from the ledger (for `--dry-run`). */
-import type { Pool } from './db';
-import { currentFingerprint } from './fingerprint';
-import { keysInRange } from './partition';
-import type { PipelineDefinition } from './pipeline';
-import { ledgerRowState, planAction, type BackfillMode, type PartitionState, type PlanAction } from './plan';
+import type { Pool } from '../infra/db';
+import { currentFingerprint } from '../infra/fingerprint';
+import { keysInRange } from '../core/partition';
+import type { PipelineDefinition } from '../core/pipeline';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState, type PlanAction } from '../core/plan';
 
 export interface RangePlan {
   readonly total: number;

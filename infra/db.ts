@@ -8,7 +8,7 @@ import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { ident } from './sql';
+import { ident } from '../core/sql';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;

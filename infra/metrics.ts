@@ -2,7 +2,7 @@
  * Prometheus metrics of a worker (prom-client), served on `METRICS_PORT` at /metrics together with
  * the Temporal SDK's own runtime metrics (`temporal_*`), so one scrape target carries both.
  *
- * The pipeline counters are recorded by an activity interceptor (lib/activity-interceptors.ts) from
+ * The pipeline counters are recorded by an activity interceptor (infra/activity-interceptors.ts) from
  * the results of the partition activities; the freshness lag is read from the ledger on scrape.
  * Counters count work done, so a retried step counts its rows again.
  */
@@ -11,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Pool } from './db';
 import type { Logger } from './logger';
-import { partitionWindow } from './partition';
-import type { Registry } from './registry';
+import { partitionWindow } from '../core/partition';
+import type { Registry } from '../core/registry';
 
 export interface PipelineMetrics {
   /** The prom-client registry holding everything below (and the Node process metrics). */

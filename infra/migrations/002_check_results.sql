@@ -1,5 +1,5 @@
 -- Data quality check results: one row per (pipeline, partition, check), replaced on every run of
--- the partition's validate step (see lib/checks.ts).
+-- the partition's validate step (see core/checks.ts).
 CREATE TABLE IF NOT EXISTS check_results (
   pipeline       text             NOT NULL,
   partition_key  text             NOT NULL,

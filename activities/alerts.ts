@@ -7,8 +7,8 @@
  * is scrubbed from any error text before that text is logged or returned.
  */
 import { IncomingWebhook } from '@slack/webhook';
-import { workflowUiUrl, type Config } from './config';
-import type { Logger } from './logger';
+import { workflowUiUrl, type Config } from '../infra/config';
+import type { Logger } from '../infra/logger';
 
 export const AlertKind = {
   /** A partition failed (any step, any reason other than a blocking check). */

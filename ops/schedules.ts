@@ -19,11 +19,11 @@ import {
 } from '@temporalio/client';
 import type { Duration, SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import type { Config } from './config';
-import { Granularity, partitionForNominalTime } from './partition';
-import type { PipelineDefinition, ScheduleSettings } from './pipeline';
-import type { Registry } from './registry';
-import { PIPELINE_SA } from '../workflows/search-attributes';
+import type { Config } from '../infra/config';
+import { Granularity, partitionForNominalTime } from '../core/partition';
+import type { PipelineDefinition, ScheduleSettings } from '../core/pipeline';
+import type { Registry } from '../core/registry';
+import { PIPELINE_SA } from '../core/search-attributes';
 import type { ScheduledPartitionInput, scheduledPartitionWorkflow } from '../workflows/scheduled';
 
 export const SCHEDULE_ID_PREFIX = 'datapulse/';
@@ -40,7 +40,7 @@ export function scheduledWorkflowIdFor(pipeline: string): string {
 }
 
 /** Re-exported for callers of this module; defined with the other UI links. */
-export { scheduleUiUrl } from './config';
+export { scheduleUiUrl } from '../infra/config';
 
 /** Thrown when a registered pipeline has no schedule on the server yet. */
 export class ScheduleMissingError extends Error {

@@ -18,7 +18,7 @@ export const FailureType = {
   REJECTED_RATIO: 'RejectedRatioExceeded',
   TRANSFORM: 'TransformError',
   COUNT_MISMATCH: 'CountMismatch',
-  /** A blocking data quality check failed (see lib/checks.ts); the message names check, value and threshold. */
+  /** A blocking data quality check failed (see core/checks.ts); the message names check, value and threshold. */
   CHECK_FAILED: 'CheckFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

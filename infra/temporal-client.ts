@@ -1,17 +1,12 @@
-/** Client-side helpers shared by the CLI, the demo and tests: connecting and starting partitions. */
+/** Connecting to Temporal from the CLI, the demo, workers and tests, with tracing client interceptors. */
 import {
   Client,
   Connection,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
   type ClientInterceptors,
   type WorkflowClientInterceptor,
-  type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import type { Config } from './config';
-import { PARTITION_SA, PIPELINE_SA, partitionWorkflowId } from '../workflows/search-attributes';
-import type { partitionWorkflow, PartitionWorkflowInput } from '../workflows/partition';
 
 /** Thrown when the Temporal frontend cannot be reached, saying what to start or set. */
 export class TemporalUnavailableError extends Error {
@@ -50,26 +45,4 @@ export async function connectClient(config: Pick<Config, 'temporalAddress' | 'na
     );
   }
   return new Client({ connection, namespace: config.namespace, interceptors: clientInterceptors() });
-}
-
-/**
- * Starts a partition's workflow, or joins it when that partition is already running (same id), so
- * a schedule tick, a backfill and a hand-started run never race on one partition.
- */
-export async function startPartition(
-  client: Client,
-  config: Pick<Config, 'taskQueue'>,
-  input: PartitionWorkflowInput,
-): Promise<WorkflowHandleWithFirstExecutionRunId<typeof partitionWorkflow>> {
-  return client.workflow.start<typeof partitionWorkflow>('partitionWorkflow', {
-    taskQueue: config.taskQueue,
-    workflowId: partitionWorkflowId(input.pipeline, input.partition),
-    args: [input],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-    typedSearchAttributes: [
-      { key: PIPELINE_SA, value: input.pipeline },
-      { key: PARTITION_SA, value: input.partition },
-    ],
-  });
 }

@@ -10,7 +10,7 @@
 import type { Context } from '@temporalio/activity';
 import { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, ActivityOutboundCallsInterceptor } from '@temporalio/worker';
-import { labelsOf, type PartitionLabels as Labels } from './labels';
+import { labelsOf, type PartitionLabels as Labels } from '../core/labels';
 import type { PipelineMetrics } from './metrics';
 import { activeSpan, ATTR } from './telemetry';
 

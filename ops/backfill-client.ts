@@ -1,11 +1,11 @@
 /** Client side of backfills: the deterministic id, start-or-attach, and handles by id. */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { Config } from './config';
-import type { PipelineDefinition } from './pipeline';
-import { countKeys, keyToStartMs } from './partition';
-import type { BackfillMode } from './plan';
+import type { Config } from '../infra/config';
+import type { PipelineDefinition } from '../core/pipeline';
+import { countKeys, keyToStartMs } from '../core/partition';
+import type { BackfillMode } from '../core/plan';
 import type { backfillWorkflow, BackfillInput } from '../workflows/backfill';
-import { PIPELINE_SA } from '../workflows/search-attributes';
+import { PIPELINE_SA } from '../core/search-attributes';
 
 /** `backfill/weather/2024-01-01T00..2024-01-08T00`: running the same command again attaches to it. */
 export function backfillWorkflowId(pipeline: string, from: string, to: string): string {

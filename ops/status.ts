@@ -6,13 +6,13 @@
  * Built to stay cheap for 100,000+ partitions: the range's keys are generated lazily, once, and
  * nothing per partition is kept except the ledger rows that exist.
  */
-import type { Config } from './config';
-import { workflowUiUrl, workflowsQueryUiUrl } from './config';
-import type { Pool } from './db';
-import { currentFingerprint } from './fingerprint';
-import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from './partition';
-import type { PipelineDefinition } from './pipeline';
-import { ledgerRowState, PartitionState, type CurrentFingerprint } from './plan';
+import type { Config } from '../infra/config';
+import { workflowUiUrl, workflowsQueryUiUrl } from '../infra/config';
+import type { Pool } from '../infra/db';
+import { currentFingerprint } from '../infra/fingerprint';
+import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from '../core/partition';
+import type { PipelineDefinition } from '../core/pipeline';
+import { ledgerRowState, PartitionState, type CurrentFingerprint } from '../core/plan';
 
 /** The ledger columns the map reads (snake_case, as selected). */
 export interface StatusLedgerRow {
@@ -85,7 +85,7 @@ export interface StatusMap {
   readonly checks?: StatusChecks;
 }
 
-/** A failed check of a partition (`check_results`, see lib/checks.ts). */
+/** A failed check of a partition (`check_results`, see core/checks.ts). */
 export interface StatusCheckResult {
   readonly name: string;
   readonly severity: string;

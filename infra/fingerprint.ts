@@ -1,7 +1,7 @@
 /** Hashes that tell whether a loaded partition is up to date with its definition. */
 import { createHash } from 'node:crypto';
-import type { PipelineDefinition } from './pipeline';
-import type { CurrentFingerprint } from './plan';
+import type { PipelineDefinition } from '../core/pipeline';
+import type { CurrentFingerprint } from '../core/plan';
 
 /** JSON with sorted object keys, so equal values always serialise the same way. */
 export function canonicalJson(value: unknown): string {

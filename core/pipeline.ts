@@ -123,7 +123,7 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
   /** Schedule settings; every pipeline gets a schedule. @default {} (see ScheduleSettings) */
   readonly schedule?: ScheduleSettings;
   /**
-   * Data quality checks run on each partition's valid rows at the end of validate (see lib/checks.ts:
+   * Data quality checks run on each partition's valid rows at the end of validate (see core/checks.ts:
    * notNull, unique, acceptedValues, range, references, volume, sql). Results are stored per
    * partition in `check_results`; a failing blocking check fails the partition before load. @default []
    */

@@ -3,9 +3,9 @@
  * file, line, field, reason, raw value), its failed checks and ledger state, the pipeline's
  * unplaced rows for file sources, and how to re-run. Queries plus pure rendering.
  */
-import type { Pool } from './db';
-import { partitionWindow } from './partition';
-import type { PipelineDefinition } from './pipeline';
+import type { Pool } from '../infra/db';
+import { partitionWindow } from '../core/partition';
+import type { PipelineDefinition } from '../core/pipeline';
 
 export interface QuarantinedRow {
   readonly sourceFile: string;
