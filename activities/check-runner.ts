@@ -1,6 +1,6 @@
 /**
- * Measures a pipeline's data quality checks on one partition (SQL over its staging rows and the
- * ledger) and stores the results in one transaction (validate clears the previous ones).
+ * Measures a pipeline's data quality checks on one partition (SQL over its staged rows — typed, in
+ * the target's columns, before load — and the ledger) and stores the results in one transaction (validate clears the previous ones).
  * Judging a measurement is pure and lives in core/checks.ts.
  *
  * Custom SQL and reference checks run inside a savepoint: one whose SQL fails (bad custom query,
@@ -22,6 +22,7 @@ import {
   type Check,
   type CheckResult,
 } from '../core/checks';
+import type { SqlType } from '../core/pipeline';
 import { ident } from '../core/sql';
 
 export interface CheckRunInput {
@@ -29,9 +30,14 @@ export interface CheckRunInput {
   readonly partition: string;
   /** Valid rows of the partition (what volume compares). */
   readonly rowsValid: number;
+  /** The partition's staging table, quoted (activities/intermediates.ts): the rows as they will load. */
+  readonly staging: string;
+  /** The target's column types: checks name target columns (validated when the pipeline is defined). */
+  readonly columns: Readonly<Record<string, SqlType>>;
 }
 
-const STAGING = 'FROM staging_records WHERE pipeline = $1 AND partition_key = $2';
+/** Name of the temporary view custom SQL checks read: the partition's rows in the target's columns. */
+export const PARTITION_ROWS_VIEW = 'partition_rows';
 
 async function one<T>(client: PoolClient, text: string, values: unknown[]): Promise<T> {
   const { rows } = await client.query(text, values);
@@ -39,24 +45,20 @@ async function one<T>(client: PoolClient, text: string, values: unknown[]): Prom
 }
 
 async function measure(client: PoolClient, c: Check, input: CheckRunInput): Promise<CheckResult> {
-  const key = [input.pipeline, input.partition];
+  const from = `FROM ${input.staging}`;
   switch (c.kind) {
     case CheckKind.NOT_NULL: {
-      const m = await one<{ rows: number; non_null: number }>(
-        client,
-        `SELECT count(*)::int AS rows, count(*) FILTER (WHERE jsonb_typeof(record -> $3::text) IS DISTINCT FROM 'null'
-                                                           AND record ? $3::text)::int AS non_null ${STAGING}`,
-        [...key, c.column],
-      );
+      const col = ident(c.column, 'column');
+      const m = await one<{ rows: number; non_null: number }>(client, `SELECT count(*)::int AS rows, count(${col})::int AS non_null ${from}`, []);
       return evaluateNotNull(c, { rows: m.rows, nonNull: m.non_null });
     }
     case CheckKind.UNIQUE: {
-      const cols = c.columns.map((_, i) => `record -> $${i + 3}::text`).join(', ');
+      const cols = c.columns.map((col) => ident(col, 'column')).join(', ');
       const m = await one<{ rows: number; duplicate_rows: number; duplicate_keys: number }>(
         client,
         `SELECT coalesce(sum(n), 0)::int AS rows, coalesce(sum(n - 1), 0)::int AS duplicate_rows, count(*) FILTER (WHERE n > 1)::int AS duplicate_keys
-           FROM (SELECT count(*) AS n ${STAGING} GROUP BY jsonb_build_array(${cols})) g`,
-        [...key, ...c.columns],
+           FROM (SELECT count(*) AS n ${from} GROUP BY ${cols}) g`,
+        [],
       );
       return evaluateUnique(c, { rows: m.rows, duplicateRows: m.duplicate_rows, duplicateKeys: m.duplicate_keys });
     }
@@ -65,38 +67,37 @@ async function measure(client: PoolClient, c: Check, input: CheckRunInput): Prom
       const m = await one<{ rows: number; outside: number; distinct_outside: number }>(
         client,
         `SELECT count(*)::int AS rows,
-                count(*) FILTER (WHERE v IS NOT NULL AND v <> 'null'::jsonb AND NOT (v = ANY (SELECT jsonb_array_elements($4::jsonb))))::int AS outside,
-                count(DISTINCT v) FILTER (WHERE v IS NOT NULL AND v <> 'null'::jsonb AND NOT (v = ANY (SELECT jsonb_array_elements($4::jsonb))))::int AS distinct_outside
-           FROM (SELECT record -> $3::text AS v ${STAGING}) s`,
-        [...key, c.column, JSON.stringify(c.values)],
+                count(*) FILTER (WHERE v IS NOT NULL AND NOT (v = ANY (SELECT jsonb_array_elements($1::jsonb))))::int AS outside,
+                count(DISTINCT v) FILTER (WHERE v IS NOT NULL AND NOT (v = ANY (SELECT jsonb_array_elements($1::jsonb))))::int AS distinct_outside
+           FROM (SELECT to_jsonb(${ident(c.column, 'column')}) AS v ${from}) s`,
+        [JSON.stringify(c.values)],
       );
       return evaluateAcceptedValues(c, { rows: m.rows, outside: m.outside, distinctOutside: m.distinct_outside });
     }
     case CheckKind.RANGE: {
-      const m = await one<{ rows: number; below: number; above: number; not_numeric: number; min: number | null; max: number | null }>(
+      const col = ident(c.column, 'column');
+      const m = await one<{ rows: number; below: number; above: number; min: number | null; max: number | null }>(
         client,
         `SELECT count(*)::int AS rows,
-                count(*) FILTER (WHERE n < $4::float8)::int AS below,
-                count(*) FILTER (WHERE n > $5::float8)::int AS above,
-                count(*) FILTER (WHERE t IS NOT NULL AND t NOT IN ('number', 'null'))::int AS not_numeric,
-                min(n) AS min, max(n) AS max
-           FROM (SELECT jsonb_typeof(record -> $3::text) AS t,
-                        CASE WHEN jsonb_typeof(record -> $3::text) = 'number' THEN (record ->> $3::text)::float8 END AS n
-                   ${STAGING}) s`,
-        [...key, c.column, c.min ?? null, c.max ?? null],
+                count(*) FILTER (WHERE ${col}::float8 < $1::float8)::int AS below,
+                count(*) FILTER (WHERE ${col}::float8 > $2::float8)::int AS above,
+                min(${col})::float8 AS min, max(${col})::float8 AS max
+           ${from}`,
+        [c.min ?? null, c.max ?? null],
       );
-      return evaluateRange(c, { rows: m.rows, below: m.below, above: m.above, notNumeric: m.not_numeric, min: m.min, max: m.max });
+      return evaluateRange(c, { rows: m.rows, below: m.below, above: m.above, notNumeric: 0, min: m.min, max: m.max });
     }
     case CheckKind.REFERENCES: {
+      const col = ident(c.column, 'column');
       const m = await one<{ rows: number; missing: number; distinct_missing: number }>(
         client,
         `SELECT count(*)::int AS rows,
                 count(*) FILTER (WHERE NOT found)::int AS missing,
                 count(DISTINCT v) FILTER (WHERE NOT found)::int AS distinct_missing
-           FROM (SELECT s.record ->> $3::text AS v,
-                        EXISTS (SELECT 1 FROM ${ident(c.table, 'table')} r WHERE r.${ident(c.refColumn, 'column')}::text = s.record ->> $3::text) AS found
-                   FROM staging_records s WHERE s.pipeline = $1 AND s.partition_key = $2 AND s.record ->> $3::text IS NOT NULL) x`,
-        [...key, c.column],
+           FROM (SELECT s.${col}::text AS v,
+                        EXISTS (SELECT 1 FROM ${ident(c.table, 'table')} r WHERE r.${ident(c.refColumn, 'column')}::text = s.${col}::text) AS found
+                   ${from} s WHERE s.${col} IS NOT NULL) x`,
+        [],
       );
       return evaluateReferences(c, { rows: m.rows, missing: m.missing, distinctMissing: m.distinct_missing });
     }
@@ -105,7 +106,7 @@ async function measure(client: PoolClient, c: Check, input: CheckRunInput): Prom
         `SELECT rows_valid FROM ledger
           WHERE pipeline = $1 AND partition_key < $2 AND status = 'succeeded' AND rows_valid IS NOT NULL
           ORDER BY partition_key DESC LIMIT $3`,
-        [...key, c.lookback],
+        [input.pipeline, input.partition, c.lookback],
       );
       return evaluateVolume(c, { rows: input.rowsValid, history: rows.map((r) => r.rows_valid) });
     }
@@ -145,6 +146,9 @@ export async function runChecks(pool: Pool, checks: readonly Check[], input: Che
 async function runInTransaction(pool: Pool, checks: readonly Check[], input: CheckRunInput, heartbeat: () => void): Promise<CheckResult[]> {
   return withTransaction(pool, async (client) => {
     const results: CheckResult[] = [];
+    // Custom SQL checks read the partition's rows through a view that lives only in this transaction.
+    const cols = Object.keys(input.columns).map((col) => ident(col, 'column'));
+    await client.query(`CREATE TEMPORARY VIEW ${PARTITION_ROWS_VIEW} AS SELECT ${cols.join(', ')} FROM ${input.staging}`);
     for (const c of checks) {
       heartbeat();
       // Only checks running someone else's SQL (custom queries, reference tables) can fail on their
@@ -169,6 +173,7 @@ async function runInTransaction(pool: Pool, checks: readonly Check[], input: Che
       await client.query(c.kind === CheckKind.SQL ? 'ROLLBACK TO SAVEPOINT dp_check' : 'RELEASE SAVEPOINT dp_check');
       results.push(r);
     }
+    await client.query(`DROP VIEW ${PARTITION_ROWS_VIEW}`);
     if (results.length > 0) {
       await client.query(
         `INSERT INTO check_results (pipeline, partition_key, check_name, check_kind, severity, outcome, value, threshold, message)

@@ -8,9 +8,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { copyRows, partitionRows, withTransaction, type Pool, type PoolClient } from '../infra/db';
+import { copyInLines, copyOutRows, withTransaction, type Pool, type PoolClient } from '../infra/db';
 import type { Config } from '../infra/config';
-import { canonicalJson, codeVersion, paramsHash } from '../infra/fingerprint';
+import { intermediateName, intermediateTable, type IntermediateKind } from './intermediates';
+import { copyEscape, encodeValue, ValueRejected } from './typed-values';
+import { codeVersion, paramsHash } from '../infra/fingerprint';
 import type { Logger } from '../infra/logger';
 import { InvalidPartitionKeyError, keyToStartMs, partitionWindow, type PartitionWindow } from '../core/partition';
 import type { PipelineDefinition, SourceRecord } from '../core/pipeline';
@@ -27,13 +29,11 @@ import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, Pa
 export interface ActivityDeps {
   readonly pool: Pool;
   readonly registry: Registry;
-  readonly config: Pick<Config, 'landingDir'>;
+  readonly config: Pick<Config, 'landingDir'> & Partial<Pick<Config, 'keepIntermediates'>>;
   readonly logger: Logger;
   /** Environment the sources read their settings from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
 }
-
-const BATCH = 2000;
 
 export function createPartitionActivities(deps: ActivityDeps) {
   const { pool, registry } = deps;
@@ -96,7 +96,10 @@ export function createPartitionActivities(deps: ActivityDeps) {
     });
   }
 
-  /** Reads exactly the partition's slice of the source into raw_records, replacing what was there. */
+  /**
+   * Reads exactly the partition's slice of the source into the partition's raw table (replaced
+   * whole), one JSON document per source row with its file and line, streamed with COPY.
+   */
   async function ingest(ref: IngestInput): Promise<IngestResult> {
     const { def, window } = resolve(ref);
     const logger = log('ingest', ref);
@@ -125,14 +128,17 @@ export function createPartitionActivities(deps: ActivityDeps) {
     if (!ref.ifChanged) await markRunning();
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
+    const raw = intermediateTable('raw', ref.pipeline, ref.partition);
     const rowsIn = await withTransaction(pool, async (client) => {
-      await client.query('DELETE FROM raw_records WHERE pipeline = $1 AND partition_key = $2', [ref.pipeline, ref.partition]);
-      const rows = mapAsync(readSource(def, window, unplaced), (r) => {
-        const json = canonicalJson(r.record);
+      await client.query(`DROP TABLE IF EXISTS ${raw}`);
+      await client.query(`CREATE TABLE ${raw} (dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL)`);
+      let seq = 0;
+      const lines = mapAsync(readSource(def, window, unplaced), (r) => {
+        const json = JSON.stringify(r.record);
         hash.update(`${r.sourceFile}\t${r.lineNo}\t${json}\n`);
-        return [ref.pipeline, ref.partition, r.sourceFile, r.lineNo, json];
+        return `${++seq}\t${copyEscape(r.sourceFile)}\t${r.lineNo}\t${copyEscape(json)}\n`;
       });
-      return copyRows(client, 'raw_records', ['pipeline', 'partition_key', 'source_file', 'line_no', 'record'], rows);
+      return copyInLines(client, `${raw} (dp_seq, source_file, line_no, record)`, lines);
     });
     if (unplaced.length > 0) await recordUnplaced(def.name, unplaced);
     const sourceChecksum = hash.digest('hex');
@@ -144,6 +150,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
       previous.code_version === codeVersion(def)
     ) {
       logger.info({ rowsIn }, 'source unchanged since the last successful run; nothing to do');
+      await pool.query(`DROP TABLE IF EXISTS ${raw}`);
       return {
         rowsIn,
         sourceChecksum,
@@ -180,52 +187,103 @@ export function createPartitionActivities(deps: ActivityDeps) {
     });
   }
 
-  /** Parses raw rows with the pipeline's schema: valid rows to staging, the rest to quarantine. */
+  /**
+   * One streaming pass over the raw rows: parse each with the pipeline's schema, apply its row
+   * transform, and encode the result in the target's column types (activities/typed-values.ts),
+   * COPYing every row into the partition's staging table (replaced whole). Rows that fail the
+   * schema, the transform's key, or a column's type go to quarantine with file, line, field,
+   * reason and raw value; the rest stay in staging. Then the checks run on the staged rows.
+   */
   async function validate(ref: PartitionRef): Promise<ValidateResult> {
     const { def } = resolve(ref);
     const logger = log('validate', ref);
     const c = ctx();
-    const counts = await withTransaction(pool, async (client) => {
-      const key = [ref.pipeline, ref.partition];
-      await client.query('DELETE FROM staging_records WHERE pipeline = $1 AND partition_key = $2', key);
-      await client.query('DELETE FROM quarantine WHERE pipeline = $1 AND partition_key = $2', key);
-      // A previous run's check results must not outlive its rows (they are written again below).
-      await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', key);
-      let valid = 0;
-      let rejected = 0;
-      let good: unknown[][] = [];
-      let bad: unknown[][] = [];
-      const flush = async (cl: PoolClient) => {
-        if (good.length) valid += await copyRows(cl, 'staging_records', ['pipeline', 'partition_key', 'source_file', 'line_no', 'record'], good);
-        if (bad.length) {
-          rejected += await copyRows(
-            cl,
-            'quarantine',
-            ['pipeline', 'partition_key', 'source_file', 'line_no', 'field', 'reason', 'raw_value', 'record'],
-            bad,
-          );
+    const raw = intermediateTable('raw', ref.pipeline, ref.partition);
+    const stg = intermediateTable('stg', ref.pipeline, ref.partition);
+    const columns = Object.entries(def.target.columns);
+    const keySet = new Set(def.target.key);
+    const nullColumns = columns.map(() => '\\N').join('\t');
+    const reader = await pool.connect();
+    let counts: { rowsValid: number; rowsQuarantined: number };
+    try {
+      counts = await withTransaction(pool, async (client) => {
+        const key = [ref.pipeline, ref.partition];
+        await client.query('DELETE FROM quarantine WHERE pipeline = $1 AND partition_key = $2', key);
+        // A previous run's check results must not outlive its rows (they are written again below).
+        await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', key);
+        await client.query(`DROP TABLE IF EXISTS ${stg}`);
+        await client.query(
+          `CREATE TABLE ${stg} (dp_seq bigint NOT NULL, dp_source_file text NOT NULL, dp_line_no integer NOT NULL,
+             dp_field text, dp_reason text, dp_raw_value text, dp_record json,
+             ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')})`,
+        );
+        const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [intermediateName('raw', ref.pipeline, ref.partition)]);
+        if (!exists.rows[0]?.ok) {
+          throw nonRetryable(FailureType.INTERMEDIATES_LOST, `the raw rows of ${ref.pipeline}/${ref.partition} are gone (dropped by hand or by a later run); re-run the partition from ingest`);
         }
-        good = [];
-        bad = [];
-        if (c && !c.info.isLocal) c.heartbeat({ valid, rejected });
-      };
-      const raw = partitionRows<{ source_file: string; line_no: number; record: Record<string, unknown> }>(
-        client,
-        'raw_records',
-        'source_file, line_no, record',
-        ref.pipeline,
-        ref.partition,
-        BATCH,
-      );
-      for await (const row of raw) {
-        const verdict = checkRow(def, row.record);
-        if (verdict.ok) good.push([ref.pipeline, ref.partition, row.source_file, row.line_no, JSON.stringify(verdict.value)]);
-        else bad.push([ref.pipeline, ref.partition, row.source_file, row.line_no, verdict.field, verdict.reason, verdict.rawValue, JSON.stringify(row.record)]);
-        if (good.length + bad.length >= BATCH) await flush(client);
-      }
-      await flush(client);
-      return { rowsValid: valid, rowsQuarantined: rejected };
-    });
+        let seen = 0;
+        const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) =>
+          `${seq}\t${copyEscape(file)}\t${line}\t${field === null ? '\\N' : copyEscape(field)}\t${copyEscape(reason)}\t${
+            rawValue === null ? '\\N' : copyEscape(rawValue.slice(0, 1000))
+          }\t${copyEscape(json)}\t${nullColumns}\n`;
+        const lines = async function* (): AsyncGenerator<string> {
+          for await (const [seq, file, line, json] of copyOutRows(reader, `SELECT dp_seq, source_file, line_no, record FROM ${raw}`)) {
+            if (++seen % 20000 === 0 && c && !c.info.isLocal) c.heartbeat({ rows: seen });
+            const record = JSON.parse(json!) as Record<string, unknown>;
+            const verdict = checkRow(def, record);
+            if (!verdict.ok) {
+              yield bad(seq!, file!, line!, verdict.field, verdict.reason, verdict.rawValue, json!);
+              continue;
+            }
+            let out: Record<string, unknown>;
+            try {
+              out = def.transform(verdict.value as never, { partition: ref.partition, params: def.params });
+            } catch (err) {
+              throw nonRetryable(FailureType.TRANSFORM, `transform of ${file} line ${line} threw: ${(err as Error).message}`);
+            }
+            let encoded = '';
+            let rejected: { field: string; reason: string; raw: string | null } | undefined;
+            for (const [col, type] of columns) {
+              const v = out[col];
+              if (keySet.has(col) && (v === null || v === undefined)) {
+                rejected = { field: col, reason: `${col}: key column is empty (the transform produced ${v === null ? 'null' : 'nothing'})`, raw: null };
+                break;
+              }
+              try {
+                encoded += `\t${encodeValue(type, v)}`;
+              } catch (err) {
+                if (!(err instanceof ValueRejected)) throw err;
+                rejected = { field: col, reason: `${col}: ${err.message}`, raw: rawText(v) };
+                break;
+              }
+            }
+            if (rejected) yield bad(seq!, file!, line!, rejected.field, rejected.reason, rejected.raw, json!);
+            else yield `${seq}\t${copyEscape(file!)}\t${line}\t\\N\t\\N\t\\N\t\\N${encoded}\n`;
+          }
+        };
+        const staged = await copyInLines(
+          client,
+          `${stg} (dp_seq, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record, ${columns.map(([col]) => ident(col, 'column')).join(', ')})`,
+          lines(),
+        );
+        const q = await client.query(
+          `INSERT INTO quarantine (pipeline, partition_key, source_file, line_no, field, reason, raw_value, record)
+           SELECT $1, $2, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record::jsonb FROM ${stg} WHERE dp_reason IS NOT NULL`,
+          key,
+        );
+        const rowsQuarantined = q.rowCount ?? 0;
+        if (rowsQuarantined > 0) await client.query(`DELETE FROM ${stg} WHERE dp_reason IS NOT NULL`);
+        const rowsValid = staged - rowsQuarantined;
+        // What load checks its counts against: in = valid + quarantined.
+        await client.query(
+          `UPDATE ledger SET rows_in = $3, rows_valid = $4, rows_quarantined = $5, updated_at = now() WHERE pipeline = $1 AND partition_key = $2`,
+          [...key, staged, rowsValid, rowsQuarantined],
+        );
+        return { rowsValid, rowsQuarantined };
+      });
+    } finally {
+      reader.release();
+    }
     const total = counts.rowsValid + counts.rowsQuarantined;
     const maxRatio = def.maxRejectedRatio ?? 0.5;
     logger.info(counts, 'validated');
@@ -243,115 +301,88 @@ export function createPartitionActivities(deps: ActivityDeps) {
       );
     }
     if (!def.checks?.length) return counts;
-    const results = await runChecks(pool, def.checks, { ...ref, rowsValid: counts.rowsValid }, () => (c && !c.info.isLocal ? c.heartbeat() : undefined));
+    const results = await runChecks(pool, def.checks, { ...ref, rowsValid: counts.rowsValid, staging: stg, columns: def.target.columns }, () =>
+      c && !c.info.isLocal ? c.heartbeat() : undefined,
+    );
     logger.info({ checks: results.map((r) => `${r.name}:${r.outcome}`) }, 'checked');
     if (results.some(isBlockingFailure)) throw nonRetryable(FailureType.CHECK_FAILED, blockingFailureMessage(results));
     const warnings = results.filter(isWarning).map((r) => ({ check: r.name, kind: r.kind, message: r.message }));
     return warnings.length ? { ...counts, warnings } : counts;
   }
 
-  /** Applies the pipeline's row transform and deduplicates on the target key (last row wins). */
+  /**
+   * Set-based: deduplicates the staged rows on the target key, in SQL — of rows sharing a key, the
+   * last one in source order wins (highest `dp_seq`). Idempotent: a second run finds nothing to remove.
+   */
   async function transform(ref: PartitionRef): Promise<TransformResult> {
     const { def } = resolve(ref);
     const logger = log('transform', ref);
-    const key = [ref.pipeline, ref.partition];
+    const stg = intermediateTable('stg', ref.pipeline, ref.partition);
+    const keys = def.target.key.map((k) => ident(k, 'column'));
     const result = await withTransaction(pool, async (client) => {
-      await client.query('DELETE FROM transformed_records WHERE pipeline = $1 AND partition_key = $2', key);
-      let seq = 0;
-      let distinct = 0;
-      // Rows sharing a target key: the last one (in source order) wins — within a batch through the
-      // Map, across batches through ON CONFLICT DO UPDATE, since batches arrive in source order.
-      let batch = new Map<string, Record<string, unknown>>();
-      const flush = async () => {
-        if (batch.size === 0) return;
-        const ins = await client.query<{ inserted: boolean }>(
-          `INSERT INTO transformed_records (pipeline, partition_key, row_key, record)
-           SELECT $1, $2, t.row_key, t.record FROM jsonb_to_recordset($3::jsonb) AS t(row_key text, record jsonb)
-           ON CONFLICT (pipeline, partition_key, row_key) DO UPDATE SET record = EXCLUDED.record
-           RETURNING (xmax = 0) AS inserted`,
-          [ref.pipeline, ref.partition, JSON.stringify([...batch].map(([row_key, record]) => ({ row_key, record })))],
-        );
-        distinct += ins.rows.filter((r) => r.inserted).length;
-        batch = new Map();
-      };
-      const staged = partitionRows<{ source_file: string; line_no: number; record: Record<string, unknown> }>(
-        client,
-        'staging_records',
-        'source_file, line_no, record',
-        ref.pipeline,
-        ref.partition,
-        BATCH,
+      await assertIntermediate(client, 'stg', ref);
+      const del = await client.query(
+        `DELETE FROM ${stg} s USING (SELECT ${keys.join(', ')}, max(dp_seq) AS keep FROM ${stg} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) d
+          WHERE ${keys.map((k) => `s.${k} = d.${k}`).join(' AND ')} AND s.dp_seq < d.keep`,
       );
-      for await (const row of staged) {
-        let out: Record<string, unknown>;
-        try {
-          out = def.transform(row.record, { partition: ref.partition, params: def.params });
-        } catch (err) {
-          throw nonRetryable(FailureType.TRANSFORM, `transform of ${row.source_file} line ${row.line_no} threw: ${(err as Error).message}`);
-        }
-        const missing = def.target.key.filter((k) => out[k] === null || out[k] === undefined);
-        if (missing.length) {
-          throw nonRetryable(FailureType.TRANSFORM, `transform of ${row.source_file} line ${row.line_no} left key column(s) ${missing.join(', ')} empty`);
-        }
-        seq++;
-        const rowKey = canonicalJson(def.target.key.map((k) => out[k]));
-        batch.delete(rowKey); // re-insert so the Map keeps source order of the last occurrence
-        batch.set(rowKey, out);
-        if (batch.size >= BATCH) await flush();
-      }
-      await flush();
-      return { rowsTransformed: distinct, rowsDeduplicated: seq - distinct };
+      const n = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${stg}`);
+      return { rowsTransformed: n.rows[0]?.n ?? 0, rowsDeduplicated: del.rowCount ?? 0 };
     });
     logger.info(result, 'transformed');
     return result;
   }
 
-  /** Replaces the partition's rows in the target and writes its ledger row, in one transaction. */
+  /**
+   * Replaces the partition's rows in the target with the staged rows and writes its ledger row
+   * (with a checksum of the loaded data), in one transaction; the partition's intermediate tables
+   * are dropped in the same transaction unless `keepIntermediates` is configured.
+   */
   async function load(input: LoadInput): Promise<LoadResult> {
     const { def } = resolve(input);
     const logger = log('load', input);
     const c = ctx();
     const cols = Object.keys(def.target.columns).map((k) => ident(k, 'column'));
     const t = ident(def.target.table, 'table');
+    const raw = intermediateTable('raw', input.pipeline, input.partition);
+    const stg = intermediateTable('stg', input.pipeline, input.partition);
     // Heartbeat all along (the DDL and the transaction may wait on locks), so that a worker dying
     // mid-load is noticed within the heartbeat timeout rather than the start-to-close timeout.
     const stopHeartbeats = heartbeatEvery(c, LOAD_HEARTBEAT_MS);
     const result = await ensureTarget(def).then(() => withTransaction(pool, async (client) => {
       const key = [input.pipeline, input.partition];
+      await assertIntermediate(client, 'raw', input);
+      await assertIntermediate(client, 'stg', input);
       await client.query(`DELETE FROM ${t} WHERE ${PARTITION_COLUMN} = $1`, [input.partition]);
-      const ins = await client.query(
-        `INSERT INTO ${t} (${cols.join(', ')}, ${PARTITION_COLUMN})
-         SELECT ${cols.map((col) => `r.${col}`).join(', ')}, $2
-           FROM transformed_records tr, jsonb_populate_record(NULL::${t}, tr.record) AS r
-          WHERE tr.pipeline = $1 AND tr.partition_key = $2`,
-        key,
-      );
+      const ins = await client.query(`INSERT INTO ${t} (${cols.join(', ')}, ${PARTITION_COLUMN}) SELECT ${cols.join(', ')}, $1 FROM ${stg}`, [input.partition]);
       const rowsLoaded = ins.rowCount ?? 0;
-      const n = await client.query<{ rows_in: number; valid: number; quarantined: number; transformed: number }>(
-        `SELECT (SELECT count(*) FROM raw_records WHERE pipeline = $1 AND partition_key = $2)::int AS rows_in,
-                (SELECT count(*) FROM staging_records WHERE pipeline = $1 AND partition_key = $2)::int AS valid,
+      const n = await client.query<{ rows_in: number; valid: number | null; validated_in: number | null; quarantined: number; data_checksum: string }>(
+        `SELECT (SELECT count(*) FROM ${raw})::int AS rows_in,
+                l.rows_valid AS valid, l.rows_in AS validated_in,
                 (SELECT count(*) FROM quarantine WHERE pipeline = $1 AND partition_key = $2)::int AS quarantined,
-                (SELECT count(*) FROM transformed_records WHERE pipeline = $1 AND partition_key = $2)::int AS transformed`,
+                (SELECT count(*) || ':' || coalesce(sum(hashtextextended(ROW(${cols.join(', ')})::text, 0)::numeric), 0) FROM ${stg}) AS data_checksum
+           FROM ledger l WHERE l.pipeline = $1 AND l.partition_key = $2`,
         key,
       );
-      const counts = n.rows[0]!;
-      const rowsDeduplicated = counts.valid - counts.transformed;
-      if (counts.rows_in !== counts.valid + counts.quarantined || counts.valid !== rowsLoaded + rowsDeduplicated) {
+      const counts = n.rows[0];
+      const valid = counts?.valid ?? -1;
+      const rowsDeduplicated = valid - rowsLoaded;
+      if (!counts || counts.validated_in !== counts.rows_in || counts.rows_in !== valid + counts.quarantined || rowsDeduplicated < 0) {
         throw nonRetryable(
           FailureType.COUNT_MISMATCH,
-          `counts do not add up: in ${counts.rows_in}, valid ${counts.valid}, quarantined ${counts.quarantined}, loaded ${rowsLoaded}, deduplicated ${rowsDeduplicated}; re-run the partition`,
+          `counts do not add up: in ${counts?.rows_in}, validated ${counts?.validated_in}, valid ${valid}, quarantined ${counts?.quarantined}, loaded ${rowsLoaded}; re-run the partition`,
         );
       }
       const led = await client.query<{ duration_ms: number }>(
         `INSERT INTO ledger (pipeline, partition_key, status, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded,
-                             source_checksum, params_hash, code_version, workflow_id, run_id, started_at, finished_at, duration_ms,
+                             source_checksum, data_checksum, params_hash, code_version, workflow_id, run_id, started_at, finished_at, duration_ms,
                              failed_step, error, error_type, updated_at)
-         VALUES ($1, $2, 'succeeded', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, to_timestamp($13 / 1000.0), now(),
+         VALUES ($1, $2, 'succeeded', $3, $4, $5, $6, $7, $8, $14, $9, $10, $11, $12, to_timestamp($13 / 1000.0), now(),
                  (extract(epoch FROM now()) * 1000 - $13)::int, NULL, NULL, NULL, now())
          ON CONFLICT (pipeline, partition_key) DO UPDATE SET
            status = 'succeeded', rows_in = EXCLUDED.rows_in, rows_valid = EXCLUDED.rows_valid,
            rows_quarantined = EXCLUDED.rows_quarantined, rows_deduplicated = EXCLUDED.rows_deduplicated,
-           rows_loaded = EXCLUDED.rows_loaded, source_checksum = EXCLUDED.source_checksum, params_hash = EXCLUDED.params_hash,
+           rows_loaded = EXCLUDED.rows_loaded, source_checksum = EXCLUDED.source_checksum, data_checksum = EXCLUDED.data_checksum,
+           params_hash = EXCLUDED.params_hash,
            code_version = EXCLUDED.code_version, workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id,
            started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
            failed_step = NULL, error = NULL, error_type = NULL, updated_at = now()
@@ -360,7 +391,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
           input.pipeline,
           input.partition,
           counts.rows_in,
-          counts.valid,
+          valid,
           counts.quarantined,
           rowsDeduplicated,
           rowsLoaded,
@@ -370,11 +401,16 @@ export function createPartitionActivities(deps: ActivityDeps) {
           c?.info.workflowExecution?.workflowId ?? null,
           c?.info.workflowExecution?.runId ?? null,
           input.startedAtMs,
+          counts.data_checksum,
         ],
       );
+      if (!deps.config.keepIntermediates) {
+        await client.query(`DROP TABLE ${raw}`);
+        await client.query(`DROP TABLE ${stg}`);
+      }
       return {
         rowsIn: counts.rows_in,
-        rowsValid: counts.valid,
+        rowsValid: valid,
         rowsQuarantined: counts.quarantined,
         rowsDeduplicated,
         rowsLoaded,
@@ -384,6 +420,17 @@ export function createPartitionActivities(deps: ActivityDeps) {
     })).finally(stopHeartbeats);
     logger.info(result, 'loaded');
     return result;
+  }
+
+  /** Fails the step non-retryably when the partition's intermediate table is gone. */
+  async function assertIntermediate(client: PoolClient, kind: IntermediateKind, ref: PartitionRef): Promise<void> {
+    const r = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [intermediateName(kind, ref.pipeline, ref.partition)]);
+    if (!r.rows[0]?.ok) {
+      throw nonRetryable(
+        FailureType.INTERMEDIATES_LOST,
+        `the ${kind === 'raw' ? 'raw' : 'staged'} rows of ${ref.pipeline}/${ref.partition} are gone (dropped by hand, lost in a database crash, or already loaded by another run); re-run the partition from ingest`,
+      );
+    }
   }
 
   /** Marks the partition failed in the ledger, keeping the target's previous rows untouched. */
@@ -454,6 +501,19 @@ function checkRow(def: PipelineDefinition, record: Record<string, unknown>): Ver
     reason,
     rawValue: raw === undefined ? null : (typeof raw === 'string' ? raw : JSON.stringify(raw)).slice(0, 1000),
   };
+}
+
+/** A value as the quarantine's raw_value shows it. */
+function rawText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }
 
 /** How often load heartbeats while it runs (its heartbeat timeout is set in workflows/partition.ts). */

@@ -1,7 +1,9 @@
 /**
  * Data quality checks declared in a pipeline definition (`checks: [...]`), and the pure functions
- * that turn a measurement into a result. The activities measure (SQL over the partition's staging
- * rows and the ledger); everything here is data plus arithmetic, unit-testable without a database.
+ * that turn a measurement into a result. Checks name **target columns**: they see the partition's
+ * rows as they will load (after the schema, the transform and deduplication's input, before
+ * load), typed in the target's SQL types; `definePipeline` refuses a check naming a column the
+ * target does not have. The activities measure (SQL over those staged rows and the ledger); everything here is data plus arithmetic, unit-testable without a database.
  *
  * Every check is `blocking` (a failure stops the partition before load, non-retryably) or
  * `warning` (recorded and shown; a failing volume warning also alerts). @default "blocking"
@@ -188,8 +190,10 @@ export function volume(
 /**
  * A custom SQL check: one query returning exactly one row with `value` (a number or null) and
  * `passed` (boolean), optionally `threshold` and `message` (text). It gets the partition key as $1
- * and the pipeline as $2, runs with the DataPulse schema on the search path (e.g.
- * `staging_records WHERE pipeline = $2 AND partition_key = $1`), and anything it writes is rolled back.
+ * and the pipeline as $2, runs with the DataPulse schema on the search path and reads the
+ * partition's rows from the temporary view `partition_rows` (the target's columns, typed, as they
+ * will load), e.g. `SELECT count(*) AS value, count(*) > 0 AS passed FROM partition_rows`; anything
+ * it writes is rolled back.
  */
 export function sql(name: string, query: string, opts: Omit<CheckOptions, 'name'> = {}): SqlCheck {
   if (!query.trim()) throw new CheckDefinitionError(`sql check ${name}: empty query`);

@@ -18,6 +18,11 @@ export const FailureType = {
   REJECTED_RATIO: 'RejectedRatioExceeded',
   TRANSFORM: 'TransformError',
   COUNT_MISMATCH: 'CountMismatch',
+  /**
+   * A step found its partition's intermediate table gone (dropped, or lost with an unlogged table
+   * in a database crash): the partition workflow re-runs it from ingest.
+   */
+  INTERMEDIATES_LOST: 'IntermediatesLost',
   /** A blocking data quality check failed (see core/checks.ts); the message names check, value and threshold. */
   CHECK_FAILED: 'CheckFailed',
 } as const;
@@ -33,6 +38,7 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.REJECTED_RATIO,
   FailureType.TRANSFORM,
   FailureType.COUNT_MISMATCH,
+  FailureType.INTERMEDIATES_LOST,
   FailureType.CHECK_FAILED,
   'InvalidIdentifierError',
   'PipelineDefinitionError',

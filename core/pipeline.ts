@@ -124,7 +124,8 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
   readonly schedule?: ScheduleSettings;
   /**
    * Data quality checks run on each partition's valid rows at the end of validate (see core/checks.ts:
-   * notNull, unique, acceptedValues, range, references, volume, sql). Results are stored per
+   * notNull, unique, acceptedValues, range, references, volume, sql). They name **target columns**
+   * and see the rows typed as they will load; a check naming another column is refused here. Results are stored per
    * partition in `check_results`; a failing blocking check fails the partition before load. @default []
    */
   readonly checks?: readonly Check[];
@@ -168,6 +169,19 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     validateChecks(def.checks ?? []);
   } catch (err) {
     fail(`checks: ${(err as Error).message}`);
+  }
+  // Checks see the rows as they will load: every column they name must be a target column.
+  const targetColumns = Object.keys(def.target.columns);
+  for (const c of def.checks ?? []) {
+    const named = 'columns' in c ? c.columns : 'column' in c ? [c.column] : [];
+    for (const col of named) {
+      if (!(col in def.target.columns)) {
+        fail(`check ${c.name} names column ${col}, which the target does not have (checks see the target's columns: ${targetColumns.join(', ')})`);
+      }
+    }
+    if (c.kind === 'range' && !['integer', 'bigint', 'double precision', 'numeric'].includes(def.target.columns[c.column] ?? '')) {
+      fail(`check ${c.name}: range needs a numeric column, ${c.column} is ${def.target.columns[c.column]}`);
+    }
   }
   return Object.freeze(def);
 }

@@ -28,6 +28,12 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Slack incoming webhook for alerts. @default unset: alerts go to the log only */
   SLACK_WEBHOOK_URL: z.string().optional(),
+  /**
+   * `1`: keep a partition's intermediate tables (raw and staged rows) after a successful load, for
+   * inspection. @default unset: dropped in the load's transaction (a failed partition keeps them
+   * until its next run replaces them)
+   */
+  DATAPULSE_KEEP_INTERMEDIATES: z.enum(['', '0', '1', 'true', 'false']).optional(),
 });
 
 export type Config = {
@@ -41,6 +47,8 @@ export type Config = {
   readonly metricsPort: number;
   readonly logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   readonly slackWebhookUrl: string | undefined;
+  /** Keep intermediate tables after a successful load. @default false */
+  readonly keepIntermediates: boolean;
 };
 
 /** Thrown when the environment holds an invalid setting. */
@@ -66,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: e.METRICS_PORT,
     logLevel: e.LOG_LEVEL,
     slackWebhookUrl: e.SLACK_WEBHOOK_URL || undefined,
+    keepIntermediates: e.DATAPULSE_KEEP_INTERMEDIATES === '1' || e.DATAPULSE_KEEP_INTERMEDIATES === 'true',
   };
 }
 

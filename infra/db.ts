@@ -6,8 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ident } from '../core/sql';
 
 export type Pool = pg.Pool;
@@ -182,4 +183,51 @@ export async function* partitionRows<T extends { source_file: string; line_no: n
       last.line_no,
     ]);
   }
+}
+
+/**
+ * Streams pre-encoded COPY text lines (each ending in `\n`, fields escaped, e.g. by
+ * activities/typed-values.ts) into `COPY <target> FROM STDIN` on `client`, in 256 KiB chunks, with
+ * backpressure. `target` is the already-quoted table and column list. Returns the lines written.
+ */
+export async function copyInLines(client: PoolClient, target: string, lines: AsyncIterable<string> | Iterable<string>): Promise<number> {
+  let count = 0;
+  async function* chunks(): AsyncGenerator<string> {
+    let buf = '';
+    for await (const line of lines as AsyncIterable<string>) {
+      buf += line;
+      count++;
+      if (buf.length >= 256 * 1024) {
+        yield buf;
+        buf = '';
+      }
+    }
+    if (buf) yield buf;
+  }
+  await streamPipeline(Readable.from(chunks()), client.query(copyFrom(`COPY ${target} FROM STDIN`)));
+  return count;
+}
+
+/** Undoes COPY text-format escapes of one field (`\\`, `\n`, `\r`, `\t`, `\b`, `\f`, `\v`). */
+export function copyUnescape(field: string): string {
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v' })[c] ?? c);
+}
+
+/**
+ * Streams the rows of `COPY (<query>) TO STDOUT` (text format) as arrays of fields, `null` for
+ * SQL NULL. Constant memory; the query must not contain unbound parameters.
+ */
+export async function* copyOutRows(client: PoolClient, query: string): AsyncGenerator<(string | null)[]> {
+  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+  // A chunk may end inside a multi-byte character: decode across chunk boundaries.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    const lines = text.split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) yield line.split('\t').map((f) => (f === '\\N' ? null : copyUnescape(f)));
+  }
+  if (rest) yield rest.split('\t').map((f) => (f === '\\N' ? null : copyUnescape(f)));
 }

@@ -55,9 +55,9 @@ export const cityWeather = definePipeline({
     key: ['location', 'day'],
   },
   checks: [
-    acceptedValues('weather', ['drizzle', 'rain', 'sun', 'snow', 'fog']),
+    acceptedValues('conditions', ['drizzle', 'rain', 'sun', 'snow', 'fog']),
     // Overlapping drops repeat rows by design (the last line wins): worth knowing, not a stop.
-    unique(['location', 'date'], { severity: 'warning' }),
+    unique(['location', 'day'], { severity: 'warning' }),
     // Drops are irregular: a day far below or above its recent neighbours alerts but still loads.
     volume({ lookback: 14, minRatio: 0.5, maxRatio: 2, severity: 'warning' }),
   ],

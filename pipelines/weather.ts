@@ -109,11 +109,11 @@ export const weather = definePipeline({
   },
   checks: [
     // Guards the contract if the schema ever lets nulls through (today null temperatures are quarantined).
-    notNull('temperature_2m', { minRatio: 0.9 }),
+    notNull('temperature_c', { minRatio: 0.9 }),
     // One row per location and hour: a repeat means the API answered another window than asked.
-    unique(['location_id', 'time']),
-    // Above 200 km/h is possible (hurricanes) but worth a look, not a stop.
-    range('wind_speed_10m', { min: 0, max: 200, severity: 'warning' }),
+    unique(['location_id', 'observed_at']),
+    // Above 200 km/h (55.6 m/s) is possible (hurricanes) but worth a look, not a stop.
+    range('wind_speed_ms', { min: 0, max: 55.6, severity: 'warning' }),
     // One row per configured location per hour; far fewer (or more) means the API changed its answer.
     volume({ lookback: 24, minRatio: 0.5, maxRatio: 2 }),
   ],

@@ -70,6 +70,11 @@ const { sendAlert } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
 });
 
+/** Id of the patch that re-runs a partition from ingest when its intermediate rows were lost. */
+export const RERUN_FROM_INGEST_PATCH = 'rerun-from-ingest-v1';
+/** Passes through the four steps a partition gets when its intermediates are lost. */
+const MAX_PASSES = 3;
+
 /** Id of the patch that added alerts to partition and backfill workflows. */
 export const ALERTS_PATCH = 'alerts-v1';
 
@@ -96,28 +101,41 @@ export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<
   const steps = input.execution === 'local-activities' ? local : { ingest, validate, transform, load };
   let step = 'ingest';
   try {
-    const ingested = await steps.ingest(input.ifChanged ? { ...ref, ifChanged: true } : ref);
-    if (ingested.unchanged) {
-      return { ...ref, ...ingested.unchanged, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'unchanged' };
+    // A step that finds the partition's intermediate rows gone (an unlogged table emptied by a
+    // database crash, a table dropped by hand) cannot be retried alone: run again from ingest.
+    for (let pass = 1; ; pass++) {
+      try {
+        step = 'ingest';
+        const ingested = await steps.ingest(input.ifChanged ? { ...ref, ifChanged: true } : ref);
+        if (ingested.unchanged) {
+          return { ...ref, ...ingested.unchanged, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'unchanged' };
+        }
+        step = 'validate';
+        const validated = await steps.validate(ref);
+        // A failing warning-severity volume check lets the partition go on, but someone should look.
+        // Children of a backfill never alert one by one (the backfill sends one summary).
+        const anomalies = (validated.warnings ?? []).filter((w) => w.kind === 'volume');
+        if (anomalies.length > 0 && input.trigger !== 'backfill' && patched(ALERTS_PATCH)) {
+          await alertSafely({
+            kind: 'volume-anomaly',
+            ...alertRef(input),
+            reason: anomalies.map((w) => `check ${w.check} (warning) failed: ${w.message}`).join('; '),
+          });
+        }
+        step = 'transform';
+        await steps.transform(ref);
+        step = 'load';
+        const loaded = await steps.load({ ...ref, sourceChecksum: ingested.sourceChecksum, startedAtMs });
+        log.info('partition loaded', { ...ref, rowsLoaded: loaded.rowsLoaded });
+        return { ...ref, ...loaded, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'loaded' };
+      } catch (err) {
+        if (pass < MAX_PASSES && step !== 'ingest' && describeFailure(err).type === FailureType.INTERMEDIATES_LOST && patched(RERUN_FROM_INGEST_PATCH)) {
+          log.warn('intermediate rows lost; running the partition again from ingest', { ...ref, step, pass });
+          continue;
+        }
+        throw err;
+      }
     }
-    step = 'validate';
-    const validated = await steps.validate(ref);
-    // A failing warning-severity volume check lets the partition go on, but someone should look.
-    // Children of a backfill never alert one by one (the backfill sends one summary).
-    const anomalies = (validated.warnings ?? []).filter((w) => w.kind === 'volume');
-    if (anomalies.length > 0 && input.trigger !== 'backfill' && patched(ALERTS_PATCH)) {
-      await alertSafely({
-        kind: 'volume-anomaly',
-        ...alertRef(input),
-        reason: anomalies.map((w) => `check ${w.check} (warning) failed: ${w.message}`).join('; '),
-      });
-    }
-    step = 'transform';
-    await steps.transform(ref);
-    step = 'load';
-    const loaded = await steps.load({ ...ref, sourceChecksum: ingested.sourceChecksum, startedAtMs });
-    log.info('partition loaded', { ...ref, rowsLoaded: loaded.rowsLoaded });
-    return { ...ref, ...loaded, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'loaded' };
   } catch (err) {
     const { message, type } = describeFailure(err);
     const cancelled = isCancellation(err);

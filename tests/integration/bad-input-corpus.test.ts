@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePipeline } from '../../core/pipeline';
 import { createRegistry } from '../../core/registry';
 import { cityWeather } from '../../pipelines/city-weather';
-import { createHarness, type Harness } from './harness';
+import { intermediateName } from '../../activities/intermediates';
+import { createHarness, intermediateTables, type Harness } from './harness';
 
 const CORPUS_DIR = path.join(__dirname, '..', 'fixtures', 'bad-input');
 const COLUMNS = 'location,date,precipitation,temp_max,temp_min,wind,weather';
@@ -182,7 +183,7 @@ describe('bad-input corpus', () => {
       // Nothing of the file reached the target; a failed ingest leaves no raw rows either.
       expect(targetRows).toBe(0);
       if (e.step === 'ingest') {
-        expect(await count('SELECT count(*) AS n FROM raw_records WHERE pipeline = $1 AND partition_key = $2', [corpus.name, e.partition])).toBe(0);
+        expect(await intermediateTables(h.pool)).not.toContain(intermediateName('raw', corpus.name, e.partition));
         expect(unplaced).toEqual([]);
       }
       expectQuarantine(await quarantineOf(e.partition), e.quarantine ?? [], name);
@@ -210,7 +211,8 @@ describe('bad-input corpus', () => {
       // Nothing lost: every row read is loaded, quarantined or counted as a duplicate.
       expect(c.loaded + c.quarantined + c.deduplicated).toBe(c.in);
       expect(targetRows).toBe(c.loaded);
-      expect(await count('SELECT count(*) AS n FROM raw_records WHERE pipeline = $1 AND partition_key = $2', [corpus.name, e.partition])).toBe(c.in);
+      // Loaded: its intermediate rows are gone, the ledger keeps the counts.
+      expect(await intermediateTables(h.pool)).not.toContain(intermediateName('raw', corpus.name, e.partition));
       expectQuarantine(await quarantineOf(e.partition), e.quarantine, name);
       expect(unplaced.map((u) => u.line_no)).toEqual(e.unplaced.map((u) => u.line));
       e.unplaced.forEach((u, k) => expect(unplaced[k]?.reason).toContain(u.reason));
@@ -233,7 +235,7 @@ describe('bad-input corpus', () => {
       [h.schema],
     );
     expect(rows.map((r) => r.table_name)).toEqual(
-      expect.arrayContaining(['bad_input_control_daily', 'bad_input_daily', 'ledger', 'quarantine', 'raw_records', 'staging_records', 'transformed_records', 'unplaced_records']),
+      expect.arrayContaining(['bad_input_control_daily', 'bad_input_daily', 'ledger', 'quarantine', 'unplaced_records']),
     );
     expect(await count(`SELECT count(*) AS n FROM ledger WHERE status = 'running'`, [])).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM ledger WHERE pipeline = $1 AND status = 'succeeded'`, [control.name])).toBe(entries.length);

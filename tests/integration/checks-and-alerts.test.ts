@@ -67,10 +67,10 @@ const dqStrict = dqPipeline('dq_strict', [
   volume({ lookback: 5, minRatio: 0.5, maxRatio: 2 }),
   sql(
     'calm_share',
-    `SELECT coalesce(avg(CASE WHEN (record->>'wind')::float8 = 0 THEN 1 ELSE 0 END), 0)::float8 AS value,
-            coalesce(avg(CASE WHEN (record->>'wind')::float8 = 0 THEN 1 ELSE 0 END), 0) <= 0.5 AS passed,
+    `SELECT coalesce(avg(CASE WHEN wind = 0 THEN 1 ELSE 0 END), 0)::float8 AS value,
+            coalesce(avg(CASE WHEN wind = 0 THEN 1 ELSE 0 END), 0) <= 0.5 AS passed,
             '≤ 0.5' AS threshold
-       FROM staging_records WHERE pipeline = $2 AND partition_key = $1`,
+       FROM partition_rows`,
   ),
 ]);
 

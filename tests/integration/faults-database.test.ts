@@ -91,7 +91,7 @@ describe('PostgreSQL connections terminated mid-activity', () => {
     const handle = await h.start('weather', partition);
     const copying = await waitFor('ingest to stream its COPY', async () => {
       const { rows } = await admin.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY "raw_records"%'`,
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY "dp\\_raw\\_%'`,
         [appName],
       );
       return rows[0];

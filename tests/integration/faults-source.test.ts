@@ -13,7 +13,8 @@ import { definePipeline, type HttpJsonSource } from '../../core/pipeline';
 import { createRegistry } from '../../core/registry';
 import { weather } from '../../pipelines/weather';
 import { expectExactlyLoaded, expectedWeatherRows, lastAttempt } from './fault-fixture';
-import { createHarness, type Harness } from './harness';
+import { intermediateName } from '../../activities/intermediates';
+import { createHarness, intermediateTables, type Harness } from './harness';
 
 const TIMEOUT_MS = 2000;
 const weatherShortTimeout = definePipeline({ ...weather, source: { ...(weather.source as HttpJsonSource), timeoutMs: TIMEOUT_MS } });
@@ -104,8 +105,7 @@ describe('source faults', () => {
     h.api.setFaults([{ kind: 'malformed', latitude: 52.52, times: 1 }]);
     const err = await h.run('weather', partition).catch((e: unknown) => e);
     expect((err as WorkflowFailedError).cause?.message).toContain('forecast?location=berlin: response is not valid JSON');
-    const raw = await h.pool.query(`SELECT count(*)::int AS n FROM raw_records WHERE partition_key = $1`, [partition]);
-    expect(raw.rows[0].n).toBe(0);
+    expect(await intermediateTables(h.pool)).not.toContain(intermediateName('raw', 'weather', partition));
     expect(await rowsOf(partition)).toEqual([]);
 
     await h.run('weather', partition);

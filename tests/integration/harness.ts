@@ -23,6 +23,14 @@ import { registry as defaultRegistry } from '../../pipelines';
 import { createDataPulseWorker } from '../../workers/worker';
 import type { partitionWorkflow, PartitionSummary } from '../../workflows/partition';
 
+/** The partition intermediate tables (activities/intermediates.ts) present in the pool's schema. */
+export async function intermediateTables(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ tablename: string }>(
+    `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND (tablename LIKE 'dp\\_raw\\_%' OR tablename LIKE 'dp\\_stg\\_%') ORDER BY 1`,
+  );
+  return rows.map((r) => r.tablename);
+}
+
 export interface Harness {
   readonly config: Config;
   readonly pool: Pool;

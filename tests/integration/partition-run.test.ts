@@ -11,7 +11,7 @@ import { generateObservation } from '../../infra/fixtures/weather-api';
 import { weather } from '../../pipelines/weather';
 import { vegaWeatherCsvPath } from '../../scripts/commands/landing';
 import { PARTITION_SA, PIPELINE_SA } from '../../core/search-attributes';
-import { createHarness, recordHistory, scheduledActivities, type Harness } from './harness';
+import { createHarness, recordHistory, scheduledActivities, type Harness, intermediateTables } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -82,11 +82,8 @@ describe('weather partition', () => {
     const { rows: l2 } = await h.pool.query('SELECT source_checksum, run_id, status FROM ledger WHERE partition_key = $1', [HOUR]);
     expect(l2[0].source_checksum).toBe(l1[0].source_checksum);
     expect(l2[0].run_id).not.toBe(l1[0].run_id);
-    const { rows: counts } = await h.pool.query(
-      `SELECT (SELECT count(*) FROM raw_records)::int AS raw, (SELECT count(*) FROM staging_records)::int AS staging,
-              (SELECT count(*) FROM transformed_records)::int AS transformed`,
-    );
-    expect(counts[0]).toEqual({ raw: 3, staging: 3, transformed: 3 });
+    // A succeeded partition leaves no intermediate rows behind (DATAPULSE_KEEP_INTERMEDIATES unset).
+    expect(await intermediateTables(h.pool)).toEqual([]);
   });
 
   it('makes two simultaneous starts of one partition meet on a single execution', async () => {

@@ -66,16 +66,42 @@ describe('check declarations', () => {
 
   it('the registered pipelines declare the documented checks', () => {
     expect(registry.get('weather').checks?.map((c) => `${c.name}:${c.severity}`)).toEqual([
-      'not_null(temperature_2m):blocking',
-      'unique(location_id,time):blocking',
-      'range(wind_speed_10m):warning',
+      'not_null(temperature_c):blocking',
+      'unique(location_id,observed_at):blocking',
+      'range(wind_speed_ms):warning',
       'volume:blocking',
     ]);
     expect(registry.get('city_weather').checks?.map((c) => `${c.name}:${c.severity}`)).toEqual([
-      'accepted_values(weather):blocking',
-      'unique(location,date):warning',
+      'accepted_values(conditions):blocking',
+      'unique(location,day):warning',
       'volume:warning',
     ]);
+  });
+});
+
+describe('checks name target columns (they see the rows as they will load)', () => {
+  const base = {
+    name: 'chk',
+    description: 'check column test',
+    version: 1,
+    partitioning: daily('2024-01-01'),
+    params: {},
+    source: { kind: 'csv-files' as const, timeColumn: 'day', requiredColumns: ['day'] },
+    schema: z.object({ day: z.string(), temp: z.string() }),
+    transform: (r: { day: string; temp: string }) => ({ day: r.day, temperature_c: Number(r.temp), label: 'x' }),
+    target: { table: 'chk', columns: { day: 'date', temperature_c: 'double precision', label: 'text' } as const, key: ['day'] },
+  };
+  it.each([
+    [range('temperature', { max: 60 }), /check range\(temperature\) names column temperature, which the target does not have/],
+    [acceptedValues('lable', ['x']), /names column lable/],
+    [unique(['day', 'tmp']), /names column tmp/],
+    [notNull('temp'), /names column temp, which the target does not have \(checks see the target's columns: day, temperature_c, label\)/],
+    [range('label', { min: 0 }), /range needs a numeric column, label is text/],
+  ])('refuses %j when the pipeline is defined', (check, message) => {
+    expect(() => definePipeline({ ...base, checks: [check] })).toThrow(message);
+  });
+  it('accepts checks on target columns', () => {
+    expect(definePipeline({ ...base, checks: [range('temperature_c', { min: -90 }), unique(['day']), acceptedValues('label', ['x'])] }).checks).toHaveLength(3);
   });
 });
 
