@@ -2,7 +2,11 @@
  * The DataPulse worker: hosts every workflow and activity on one task queue. Start as many as you
  * like, on as many machines as you like; they share the queue and nothing else.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -13,19 +17,13 @@ import { freePort, resolveDatabase } from '../infra/dev-stack';
 import { createLogger, type Logger } from '../infra/logger';
 import { createPipelineMetrics, startMetricsServer, type MetricsServer, type PipelineMetrics } from '../infra/metrics';
 import type { Registry } from '../core/registry';
+import { WORKFLOWS_PATH, workflowInterceptorModules } from './workflow-paths';
 import { clientInterceptors } from '../infra/temporal-client';
 import { installTemporalRuntime } from '../infra/temporal-runtime';
 import { startTelemetry, tracingRequested, workflowSinks } from '../infra/telemetry';
 
-export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
-/** Workflow interceptors every bundle includes (log labels). */
-export const WORKFLOW_INTERCEPTORS_PATH = path.join(__dirname, '..', 'workflows', 'interceptors.ts');
-/** OpenTelemetry workflow interceptors: bundled only when tracing is on (they cost worker CPU). */
-export const WORKFLOW_TRACING_INTERCEPTORS_PATH = path.join(__dirname, '..', 'workflows', 'tracing-interceptors.ts');
-/** The workflow interceptor modules of a worker, with or without tracing. */
-export function workflowInterceptorModules(tracing: boolean): string[] {
-  return tracing ? [WORKFLOW_INTERCEPTORS_PATH, WORKFLOW_TRACING_INTERCEPTORS_PATH] : [WORKFLOW_INTERCEPTORS_PATH];
-}
+export { WORKFLOWS_PATH, WORKFLOW_INTERCEPTORS_PATH, WORKFLOW_TRACING_INTERCEPTORS_PATH, workflowInterceptorModules } from './workflow-paths';
+
 /**
  * Options for bundleWorkflowCode / runReplayHistories: everything a worker may run (tracing
  * included), as used by the CI bundle check, the tests' shared bundle and the replay test.
@@ -96,6 +94,7 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
   let connection: NativeConnection | undefined;
   let clientConnection: Connection | undefined;
   let pool: Pool | undefined;
+  let bundleDir: string | undefined;
   try {
     const logger = createLogger(config.logLevel, { role: 'worker', taskQueue: config.taskQueue });
     // The SDK's Prometheus exporter listens on loopback only; /metrics appends what it serves.
@@ -108,7 +107,15 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
     connection = await NativeConnection.connect({ address: config.temporalAddress });
     clientConnection = await Connection.connect({ address: config.temporalAddress });
     const client = new Client({ connection: clientConnection, namespace: config.namespace, interceptors: clientInterceptors() });
-    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client, metrics, tracing: telemetry.enabled });
+    // Bundled in a child process: webpack's heap never becomes part of this long-running process.
+    bundleDir = mkdtempSync(path.join(os.tmpdir(), 'datapulse-workflows-'));
+    const codePath = path.join(bundleDir, 'workflow-bundle.js');
+    try {
+      await promisify(execFile)(process.execPath, [...process.execArgv, path.join(__dirname, 'bundle-workflows.ts'), codePath, telemetry.enabled ? 'tracing' : ''], { maxBuffer: 16 * 1024 * 1024 });
+    } catch (err) {
+      throw new Error(`bundling the workflows failed: ${(err as { stderr?: string }).stderr || (err as Error).message}`);
+    }
+    const worker = await createDataPulseWorker({ connection, config, pool, registry, logger, client, metrics, tracing: telemetry.enabled, workflowBundle: { codePath } });
     // Served once the worker exists (bundled, connected): the compose healthcheck scrapes it.
     if (config.metricsPort > 0) {
       metricsServer = await startMetricsServer({ port: config.metricsPort, registry: metrics.registry, temporalMetricsUrl: runtime.metricsUrl, logger });
@@ -132,5 +139,6 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
     await clientConnection?.close();
     await pool?.end();
     await telemetry.shutdown();
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   }
 }
