@@ -2,8 +2,10 @@
  * A backfill: walk [from, to) of one pipeline and run the partitions the ledger says are needed, as
  * child partition workflows with the same ids as scheduled runs, at most `concurrency` at a time
  * (changeable while it runs). Pause, resume and cancel by signal; progress by query. It
- * continues-as-new (after draining its children) long before its history grows large, carrying
- * its counters, so a 100,000-partition backfill keeps every run small.
+ * continues-as-new long before its history grows large, carrying its counters and its running
+ * children: they are started with an ABANDON parent-close policy and the next run waits for them
+ * through an activity, so the window stays full across continue-as-new instead of draining to the
+ * slowest child of each batch. A 100,000-partition backfill keeps every run small.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
@@ -11,6 +13,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   defineQuery,
   defineSignal,
   isCancellation,
@@ -71,6 +74,8 @@ export interface BackfillCarried {
   readonly maxRunning: number;
   /** Planned partitions not yet started (at most one planning batch). */
   readonly queue: PlannedPartition[];
+  /** Partitions still running when the previous run continued-as-new: this run waits for them. */
+  readonly inFlight?: string[];
 }
 
 export interface BackfillProgress {
@@ -109,6 +114,12 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
 export const setConcurrencySignal = defineSignal<[number]>('setConcurrency');
+
+/**
+ * Id of the patch that hands running children over to the next run at continue-as-new instead of
+ * draining them first (children started with ParentClosePolicy.ABANDON).
+ */
+export const NO_DRAIN_PATCH = 'backfill-no-drain-v1';
 
 /** Failures kept in detail (the count is always exact). */
 const MAX_FAILURES_KEPT = 200;
@@ -154,7 +165,11 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
   let cancelling = false;
   let queue: PlannedPartition[] = [...(c?.queue ?? [])];
   const running = new Set<string>();
+  /** Children whose start is not confirmed yet: a run never continues-as-new with one pending. */
+  const starting = new Set<string>();
   const childScope = new CancellationScope();
+  // Histories recorded before the patch drained at continue-as-new and used REQUEST_CANCEL.
+  const handOver = patched(NO_DRAIN_PATCH);
 
   const progress = (): BackfillProgress => {
     const elapsed = Math.max(1, workflowNowMs() - startedAtMs) / 1000;
@@ -195,6 +210,7 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
 
   const runChild = async (item: PlannedPartition): Promise<void> => {
     const workflowId = partitionWorkflowId(input.pipeline, item.key);
+    starting.add(item.key);
     try {
       const handle = await childScope.run(() =>
         startChild(partitionWorkflow, {
@@ -209,17 +225,19 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
             },
           ],
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          parentClosePolicy: handOver ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
           typedSearchAttributes: [
             { key: PIPELINE_SA, value: input.pipeline },
             { key: PARTITION_SA, value: item.key },
           ],
         }),
       );
+      starting.delete(item.key);
       const summary = await handle.result();
       done++;
       if (summary.outcome === 'unchanged') unchanged++;
     } catch (err) {
+      starting.delete(item.key);
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         // Another run (a schedule tick, `datapulse run`) owns this partition: wait for its outcome
         // instead of running the partition a second time.
@@ -238,8 +256,23 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
     }
   };
 
+  /** Waits for a child the previous run started (it outlived that run: ABANDON). */
+  const awaitHandedOver = async (key: string): Promise<void> => {
+    try {
+      const r = await childScope.run(() => awaitPartition({ workflowId: partitionWorkflowId(input.pipeline, key) }));
+      if (r.ok) done++;
+      else recordFailure(key, r.error ?? 'failed');
+    } catch (err) {
+      recordFailure(key, isCancellation(err) ? 'cancelled' : (err as Error).message);
+    }
+  };
+
   let startedThisRun = 0;
   const inFlight: Promise<void>[] = [];
+  for (const key of c?.inFlight ?? []) {
+    running.add(key);
+    inFlight.push(awaitHandedOver(key).finally(() => running.delete(key)));
+  }
   const exhausted = () => queue.length === 0 && cursor >= total;
 
   while (!cancelling) {
@@ -272,7 +305,31 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
 
   if (cancelling) {
     log.info('backfill cancelling its running children', { running: running.size });
+    if (handOver) {
+      // Abandoned children outlive the parent's scope: ask each running one to cancel.
+      await Promise.all([...running].map((key) => getExternalWorkflowHandle(partitionWorkflowId(input.pipeline, key)).cancel().catch(() => undefined)));
+    }
     childScope.cancel();
+  }
+  if (!cancelling && !exhausted() && handOver) {
+    // Hand the running children over to the next run, which waits for them: no drain barrier.
+    await condition(() => starting.size === 0);
+    const carried: BackfillCarried = {
+      cursor,
+      queue,
+      done,
+      failed,
+      skipped,
+      unchanged,
+      joined,
+      failures,
+      startedAtMs,
+      runs,
+      paused,
+      maxRunning,
+      inFlight: [...running],
+    };
+    return continueAsNew<typeof backfillWorkflow>({ ...input, concurrency, carried });
   }
   // Drain: children must finish before this run closes (continue-as-new would otherwise cut them off).
   await Promise.all(inFlight);

@@ -243,3 +243,36 @@ describe('--stale', () => {
     expect(changed[0]).toMatchObject({ status: 'succeeded', rows_in: 3, rows_quarantined: 1, rows_loaded: 2 });
   });
 });
+
+describe('continue-as-new without a drain barrier', () => {
+  it('hands running children to the next run: a slow child does not hold back the partitions after it', async () => {
+    const from = '2024-03-20T00';
+    const to = '2024-03-20T12';
+    // One request answers after 8 s: with a drain barrier at every continue-as-new (3 children per
+    // run), no partition of a later run could start before that slow one finished.
+    h.api.setFaults([{ kind: 'slow', delayMs: 8000, times: 1 }]);
+    const { handle } = await backfill(from, to, { concurrency: 3, childrenPerRun: 3 });
+    const summary = await handle.result();
+    expect(summary).toMatchObject({ status: 'completed', total: 12, done: 12, failed: 0 });
+    expect(summary.runs).toBeGreaterThanOrEqual(4);
+
+    const { rows } = await h.pool.query<{ partition_key: string; started_at: Date; finished_at: Date; duration_ms: number }>(
+      `SELECT partition_key, started_at, finished_at, duration_ms FROM ledger
+        WHERE pipeline = 'weather' AND partition_key >= $1 AND partition_key < $2 AND status = 'succeeded' ORDER BY duration_ms DESC`,
+      [from, to],
+    );
+    expect(rows).toHaveLength(12);
+    const slow = rows[0]!;
+    expect(slow.duration_ms).toBeGreaterThanOrEqual(7000);
+    // Partitions that started after the slow one and finished before it: only possible when later
+    // runs kept starting children while it ran (its own batch holds at most 2 others).
+    const during = rows.filter((r) => r.started_at > slow.started_at && r.finished_at < slow.finished_at);
+    expect(during.length).toBeGreaterThanOrEqual(4);
+
+    // The runs after the first waited for handed-over children through awaitPartition, within the bound.
+    const execs = await childExecutions(from, to);
+    expect(maxOverlap(execs)).toBeLessThanOrEqual(3);
+    await recordHistory(h.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId), 'backfill-handed-over-first-run');
+    await recordHistory(h.client.workflow.getHandle(handle.workflowId), 'backfill-handed-over-last-run');
+  });
+});

@@ -21,6 +21,7 @@ import { startPartition } from '../../ops/partition-runs';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
 import { registry as defaultRegistry } from '../../pipelines';
 import { createDataPulseWorker } from '../../workers/worker';
+import { createActivities, type Activities } from '../../activities';
 import type { partitionWorkflow, PartitionSummary } from '../../workflows/partition';
 
 /** The partition intermediate tables (activities/intermediates.ts) present in the pool's schema. */
@@ -53,6 +54,11 @@ export interface HarnessOptions {
   readonly metrics?: boolean;
   /** Logger of the worker (and of the SDK runtime, if this is the file's first harness). */
   readonly logger?: Logger;
+  /**
+   * Wraps the worker's activities (built exactly as the worker builds them), e.g. to inject a fault
+   * between two steps of a real partition run.
+   */
+  readonly wrapActivities?: (activities: Activities, deps: { pool: Pool; schema: string }) => Activities;
   /** Worker configuration to change, e.g. `{ slackWebhookUrl }` for alert tests. */
   readonly configOverrides?: Partial<Config>;
 }
@@ -92,7 +98,13 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     workflowBundle: { codePath: inject('workflowBundlePath') },
     env: { WEATHER_API_URL: api.url },
     client,
-    overrides: { shutdownGraceTime: '1 second', ...opts.workerOverrides },
+    overrides: {
+      shutdownGraceTime: '1 second',
+      ...(opts.wrapActivities
+        ? { activities: opts.wrapActivities(createActivities({ pool, registry, config, logger, env: { WEATHER_API_URL: api.url }, client }), { pool, schema }) }
+        : {}),
+      ...opts.workerOverrides,
+    },
   });
   const running = worker.run();
   const h: Harness = {
