@@ -7,7 +7,30 @@ import { z } from 'zod';
 
 const DECIMAL_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
-/** A finite number, given as a JSON number or a plain decimal string ("12.5", "-3", "1e3"). */
+/**
+ * The canonical form of a decimal string: sign, significant digits without leading or trailing
+ * zeros, and the power of ten of its last digit ("-0012.500" → "-125e-1"); used to compare two
+ * spellings of one decimal exactly.
+ */
+function canonicalDecimal(s: string): string {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s.trim());
+  if (!m) return s;
+  const frac = m[3] ?? '';
+  let exp = Number(m[4] ?? 0) - frac.length;
+  let digits = ((m[2] ?? '') + frac).replace(/^0+/, '');
+  if (digits === '') return '0';
+  const trailing = /0*$/.exec(digits)![0].length;
+  digits = digits.slice(0, digits.length - trailing);
+  exp += trailing;
+  return `${m[1] === '-' ? '-' : ''}${digits}e${exp}`;
+}
+
+/**
+ * A finite number, given as a JSON number or a plain decimal string ("12.5", "-3", "1e3"), for
+ * `double precision` columns. A string with more significant digits than a double keeps
+ * ("523189076432153.91" would become ...153.94) is refused with a reason rather than silently
+ * rounded: declare the column `numeric` and use {@link exactDecimal} for such values.
+ */
 export function decimal() {
   return z.unknown().transform((v, ctx) => {
     if (v === null || v === undefined || v === '') {
@@ -23,8 +46,78 @@ export function decimal() {
       ctx.addIssue({ code: 'custom', message: `not a plain decimal number: ${JSON.stringify(v).slice(0, 80)}` });
       return z.NEVER;
     }
+    if (typeof v === 'string' && canonicalDecimal(v) !== canonicalDecimal(String(n))) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${v.trim()} has more significant digits than a double keeps (it would become ${n}); use exactDecimal() and a numeric column`,
+      });
+      return z.NEVER;
+    }
     return n;
   });
+}
+
+/**
+ * An exact decimal for `numeric` columns (money, quantities): a plain decimal string or a JSON
+ * number, kept as the string the source wrote (trimmed, a leading "+" dropped), never through a
+ * float. Options bound it exactly (compared as decimals, not floats). Thousands separators,
+ * currency signs and decimal commas are refused with a reason; parse those formats explicitly.
+ */
+export function exactDecimal(opts: { min?: string; max?: string; maxScale?: number } = {}) {
+  return z.unknown().transform((v, ctx) => {
+    if (v === null || v === undefined || v === '') {
+      ctx.addIssue({ code: 'custom', message: `missing value (${v === '' ? 'empty' : String(v)})` });
+      return z.NEVER;
+    }
+    if (typeof v === 'number' && !Number.isFinite(v)) {
+      ctx.addIssue({ code: 'custom', message: `not a finite number: ${v}` });
+      return z.NEVER;
+    }
+    const s = typeof v === 'number' ? String(v) : typeof v === 'string' || typeof v === 'bigint' ? String(v).trim() : '';
+    if (!DECIMAL_RE.test(s)) {
+      ctx.addIssue({ code: 'custom', message: `not a plain decimal number: ${JSON.stringify(typeof v === 'bigint' ? String(v) : v)?.slice(0, 80)}` });
+      return z.NEVER;
+    }
+    const scale = /\.(\d*)/.exec(s.split(/[eE]/)[0] ?? '')?.[1]?.length ?? 0;
+    if (opts.maxScale !== undefined && scale > opts.maxScale) {
+      ctx.addIssue({ code: 'custom', message: `${s} has ${scale} decimal places, more than ${opts.maxScale}` });
+      return z.NEVER;
+    }
+    if (opts.min !== undefined && compareDecimal(s, opts.min) < 0) {
+      ctx.addIssue({ code: 'custom', message: `${s} is below ${opts.min}` });
+      return z.NEVER;
+    }
+    if (opts.max !== undefined && compareDecimal(s, opts.max) > 0) {
+      ctx.addIssue({ code: 'custom', message: `${s} is above ${opts.max}` });
+      return z.NEVER;
+    }
+    return s.startsWith('+') ? s.slice(1) : s;
+  });
+}
+
+/** Compares two decimal strings exactly: -1, 0 or 1. */
+export function compareDecimal(a: string, b: string): number {
+  const parse = (s: string) => {
+    const c = canonicalDecimal(s);
+    if (c === '0') return { neg: false, digits: '0', exp: 0 };
+    const m = /^(-?)(\d+)e(-?\d+)$/.exec(c)!;
+    return { neg: m[1] === '-', digits: m[2]!, exp: Number(m[3]) };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  const sign = (v: { neg: boolean; digits: string }) => (v.digits === '0' ? 0 : v.neg ? -1 : 1);
+  if (sign(x) !== sign(y)) return sign(x) < sign(y) ? -1 : 1;
+  if (sign(x) === 0) return 0;
+  // Same sign: the one with more digits before the point is larger (bounded work for any exponent);
+  // then align to a common exponent and compare digit strings as integers.
+  const magX = x.digits.length + x.exp;
+  const magY = y.digits.length + y.exp;
+  if (magX !== magY) return (magX < magY ? -1 : 1) * (x.neg ? -1 : 1);
+  const e = Math.min(x.exp, y.exp);
+  const xi = BigInt(x.digits + '0'.repeat(x.exp - e));
+  const yi = BigInt(y.digits + '0'.repeat(y.exp - e));
+  const cmp = xi === yi ? 0 : xi < yi ? -1 : 1;
+  return x.neg ? -cmp : cmp;
 }
 
 /** An ISO calendar date YYYY-MM-DD that exists. */
