@@ -19,6 +19,7 @@ import { ident } from '../core/sql';
 import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/checks';
 import { runChecks } from './check-runner';
 import { FailureType, nonRetryable } from './errors';
+import { assertWindowEnded } from './windows';
 import { readCsvFiles, ROW_ERROR_FIELD } from './sources/csv-files';
 import { readHttpJson } from './sources/http-json';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
@@ -99,6 +100,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
   /** Reads exactly the partition's slice of the source into raw_records, replacing what was there. */
   async function ingest(ref: IngestInput): Promise<IngestResult> {
     const { def, window } = resolve(ref);
+    assertWindowEnded(ref, window, Date.now());
     const logger = log('ingest', ref);
     const started = Date.now();
     const c = ctx();

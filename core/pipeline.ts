@@ -44,6 +44,12 @@ export interface HttpJsonSource<P extends Params = Params> {
   readonly records: (body: unknown, request: HttpRequestSpec, window: PartitionWindow) => readonly Record<string, unknown>[];
   /** Per-request timeout. @default 15000 */
   readonly timeoutMs?: number;
+  /**
+   * Whether a request may answer with no record for its window. By default such an answer fails the
+   * partition (SourceFormatError naming the request): a source that answers but yields nothing for a
+   * window it covers is a changed or broken source, never a silent green. @default false
+   */
+  readonly allowEmpty?: boolean;
 }
 
 export interface CsvFilesSource {

@@ -90,6 +90,14 @@ export function resolveZone(zone: string | Zone | undefined): Zone {
   throw new TimeConfigError(`time zone ${JSON.stringify(zone)} is not an IANA zone (e.g. "Europe/Berlin") or a fixed offset (e.g. "UTC+2")`);
 }
 
+/** The fixed-offset zone `seconds` east of UTC (an API's `utc_offset_seconds`), e.g. 7200 → UTC+2. */
+export function offsetZone(seconds: number): Zone {
+  if (!Number.isInteger(seconds) || Math.abs(seconds) > 18 * 3600 || seconds % 60 !== 0) {
+    throw new TimeConfigError(`UTC offset of ${seconds} s is not a whole number of minutes within ±18 h`);
+  }
+  return FixedOffsetZone.instance(seconds / 60);
+}
+
 /** Checks declared options once (at definition time). Throws TimeConfigError. */
 export function assertTimeOptions(opts: TimeParseOptions): void {
   resolveZone(opts.zone);
