@@ -128,6 +128,9 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
     const rowsIn = await withTransaction(pool, async (client) => {
+      // One ingest per partition at a time: an attempt of a run ended from outside (terminated, timed
+      // out) may still be reading; the next run waits for it here instead of interleaving rows with it.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [ref.pipeline, ref.partition]);
       await client.query('DELETE FROM raw_records WHERE pipeline = $1 AND partition_key = $2', [ref.pipeline, ref.partition]);
       const rows = mapAsync(readSource(def, window, unplaced), (r) => {
         const json = canonicalJson(r.record);
