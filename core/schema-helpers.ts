@@ -28,13 +28,13 @@ export function decimal() {
   });
 }
 
-/** An ISO calendar date YYYY-MM-DD that exists. */
+/** An ISO calendar date YYYY-MM-DD that exists, in years 0001–9999 (PostgreSQL has no year 0000). */
 export function isoDate() {
   return z.string().refine((s) => {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
-  }, 'expected a date YYYY-MM-DD');
+    const r = parseInstant(s);
+    return r.ok && r.instant.iso.startsWith(s);
+  }, 'expected a date YYYY-MM-DD (years 0001–9999)');
 }
 
 /** An ISO local time at minute precision, YYYY-MM-DDTHH:MM (UTC), as Open-Meteo returns. */

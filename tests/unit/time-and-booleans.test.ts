@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { readCsvFiles } from '../../activities/sources/csv-files';
 import { partitionWindow } from '../../core/partition';
 import { definePipeline, hourly, PipelineDefinitionError } from '../../core/pipeline';
-import { instant, strictBoolean } from '../../core/schema-helpers';
+import { instant, isoDate, strictBoolean } from '../../core/schema-helpers';
 import { parseInstant, TimeConfigError } from '../../core/time';
 
 function iso(value: unknown, opts?: Parameters<typeof parseInstant>[1]): string {
@@ -113,6 +113,15 @@ describe('parseInstant: declared formats and spreadsheet exports', () => {
     expect(reason('2023-02-29')).toMatch(/not an ISO date/);
     expect(iso('0001-01-01')).toBe('0001-01-01T00:00:00.000000Z');
     expect(iso('9999-12-31 23:59:59.999999+00')).toBe('9999-12-31T23:59:59.999999Z');
+  });
+});
+
+describe('isoDate() keeps to dates PostgreSQL stores', () => {
+  it('refuses year 0000 (PostgreSQL has none) and accepts 0001 and 9999', () => {
+    expect(isoDate().safeParse('0000-01-01').success).toBe(false);
+    expect(isoDate().safeParse('0001-01-01').success).toBe(true);
+    expect(isoDate().safeParse('9999-12-31').success).toBe(true);
+    expect(isoDate().safeParse('2024-02-30').success).toBe(false);
   });
 });
 
