@@ -10,6 +10,7 @@ import { keyAt, countKeys, type Granularity } from '../core/partition';
 import { ledgerRowState, planAction, type BackfillMode, type PartitionState } from '../core/plan';
 import type { Registry } from '../core/registry';
 import { FailureType, nonRetryable } from './errors';
+import { reconcileRunningPartitions } from './run-reconcile';
 
 export interface PlanSliceInput {
   readonly pipeline: string;
@@ -57,6 +58,9 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
     const total = countKeys(input.granularity, input.from, input.to);
     const n = Math.max(0, Math.min(input.count, total - input.startIndex));
     const keys = Array.from({ length: n }, (_, i) => keyAt(input.granularity, input.from, input.startIndex + i));
+    // A run terminated or timed out from outside still says `running` in the ledger: ask Temporal
+    // first, so such partitions are planned as failed (and run), not waited on forever.
+    if (deps.client) await reconcileRunningPartitions(deps.pool, deps.client, { pipeline: input.pipeline, keys });
     const { rows } = await deps.pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
       'SELECT partition_key, status, params_hash, code_version FROM ledger WHERE pipeline = $1 AND partition_key = ANY($2::text[])',
       [input.pipeline, keys],

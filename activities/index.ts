@@ -2,11 +2,18 @@
 import { createAlertActivities, type AlertActivityDeps } from './alert-activities';
 import { createBackfillActivities, type BackfillActivityDeps } from './backfill-activities';
 import { createPartitionActivities, type ActivityDeps } from './partition-activities';
+import { classifyingDataErrors } from './db-errors';
 
 export type { ActivityDeps } from './partition-activities';
 
 export function createActivities(deps: ActivityDeps & BackfillActivityDeps & AlertActivityDeps) {
-  return { ...createPartitionActivities(deps), ...createBackfillActivities(deps), ...createAlertActivities(deps) };
+  const partition = createPartitionActivities(deps);
+  // PostgreSQL data errors (SQLSTATE 22/23) in a step fail it at once instead of being retried.
+  const ingest = classifyingDataErrors('ingest', partition.ingest);
+  const validate = classifyingDataErrors('validate', partition.validate);
+  const transform = classifyingDataErrors('transform', partition.transform);
+  const load = classifyingDataErrors('load', partition.load);
+  return { ...partition, ingest, validate, transform, load, ...createBackfillActivities(deps), ...createAlertActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

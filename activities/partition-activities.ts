@@ -21,6 +21,7 @@ import { ident } from '../core/sql';
 import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/checks';
 import { runChecks } from './check-runner';
 import { FailureType, nonRetryable } from './errors';
+import { assertWindowEnded } from './windows';
 import { readCsvFiles, ROW_ERROR_FIELD } from './sources/csv-files';
 import { readHttpJson } from './sources/http-json';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
@@ -102,6 +103,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
    */
   async function ingest(ref: IngestInput): Promise<IngestResult> {
     const { def, window } = resolve(ref);
+    assertWindowEnded(ref, window, Date.now());
     const logger = log('ingest', ref);
     const started = Date.now();
     const c = ctx();
@@ -130,6 +132,9 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const unplaced: UnplacedRow[] = [];
     const raw = intermediateTable('raw', ref.pipeline, ref.partition);
     const rowsIn = await withTransaction(pool, async (client) => {
+      // One ingest per partition at a time: an attempt of a run ended from outside (terminated, timed
+      // out) may still be reading; the next run waits for it here instead of interleaving rows with it.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [ref.pipeline, ref.partition]);
       await client.query(`DROP TABLE IF EXISTS ${raw}`);
       await client.query(`CREATE TABLE ${raw} (dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL)`);
       let seq = 0;

@@ -74,6 +74,8 @@ export interface VolumeCheck extends CheckBase {
   readonly minRatio: number;
   readonly maxRatio: number;
   readonly minHistory: number;
+  /** Zero rows may pass (compared like any count); otherwise zero always fails. */
+  readonly allowEmpty: boolean;
 }
 export interface SqlCheck extends CheckBase {
   readonly kind: typeof CheckKind.SQL;
@@ -166,7 +168,9 @@ export function references(column: string, ref: { readonly table: string; readon
 
 /**
  * Row volume: the partition's valid rows against the median of the last `lookback` succeeded
- * partitions before it (by key). Skipped while fewer than `minHistory` exist.
+ * partitions before it (by key). Skipped while fewer than `minHistory` exist. Zero rows always fail
+ * (an answer with nothing in it is not a success, and a median of zero is no baseline) unless
+ * `allowEmpty`.
  */
 export function volume(
   opts: CheckOptions & {
@@ -174,6 +178,8 @@ export function volume(
     /** @default 0.5 */ readonly minRatio?: number;
     /** @default 2 */ readonly maxRatio?: number;
     /** @default 3 */ readonly minHistory?: number;
+    /** Zero rows is a normal partition (sparse events). Otherwise zero always fails. @default false */
+    readonly allowEmpty?: boolean;
   } = {},
 ): VolumeCheck {
   const lookback = opts.lookback ?? 7;
@@ -184,7 +190,7 @@ export function volume(
   if (!Number.isInteger(minHistory) || minHistory < 1 || minHistory > lookback) throw new CheckDefinitionError(`volume: minHistory must be an integer within [1, lookback], got ${minHistory}`);
   if (!(minRatio >= 0 && Number.isFinite(minRatio))) throw new CheckDefinitionError(`volume: minRatio must be ≥ 0, got ${minRatio}`);
   if (!(maxRatio >= Math.max(1, minRatio))) throw new CheckDefinitionError(`volume: maxRatio must be ≥ 1 and ≥ minRatio, got ${maxRatio}`);
-  return { kind: CheckKind.VOLUME, ...base(CheckKind.VOLUME, 'volume', opts), lookback, minRatio, maxRatio, minHistory };
+  return { kind: CheckKind.VOLUME, ...base(CheckKind.VOLUME, 'volume', opts), lookback, minRatio, maxRatio, minHistory, allowEmpty: opts.allowEmpty ?? false };
 }
 
 /**
@@ -309,6 +315,12 @@ export function evaluateReferences(c: ReferencesCheck, m: { readonly rows: numbe
 /** Volume against the median of `history` (newest first, at most `lookback` long). */
 export function evaluateVolume(c: VolumeCheck, m: { readonly rows: number; readonly history: readonly number[] }): CheckResult {
   const allowed = `allowed ${fmt(c.minRatio)}×–${fmt(c.maxRatio)}×`;
+  // Silence is not success: zero rows never pass (not against a median of zero, not before the
+  // history is long enough), unless the check says empty partitions are normal.
+  if (m.rows === 0 && !c.allowEmpty) {
+    const seen = m.history.length > 0 ? `median ${fmt(median(m.history))} of the last ${plural(m.history.length, 'succeeded partition')}` : 'no succeeded partition before this one';
+    return result(c, CheckOutcome.FAILED, 0, '≥ 1 row', `0 rows: the source yielded nothing for this partition (${seen}); set allowEmpty on the volume check if empty partitions are normal`);
+  }
   if (m.history.length < c.minHistory) {
     return result(
       c,

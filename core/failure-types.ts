@@ -23,6 +23,13 @@ export const FailureType = {
    * in a database crash): the partition workflow re-runs it from ingest.
    */
   INTERMEDIATES_LOST: 'IntermediatesLost',
+  /**
+   * PostgreSQL refused a value or a row (SQLSTATE class 22 data exception, 23 integrity violation):
+   * retrying cannot help. The message names partition, step, SQLSTATE and what PostgreSQL said.
+   */
+  DATABASE_DATA: 'DatabaseDataError',
+  /** The partition's window has not ended yet: its data is not complete (see activities/windows.ts). */
+  WINDOW_OPEN: 'WindowNotClosed',
   /** A blocking data quality check failed (see core/checks.ts); the message names check, value and threshold. */
   CHECK_FAILED: 'CheckFailed',
 } as const;
@@ -40,6 +47,8 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.COUNT_MISMATCH,
   FailureType.INTERMEDIATES_LOST,
   FailureType.CHECK_FAILED,
+  FailureType.DATABASE_DATA,
+  FailureType.WINDOW_OPEN,
   'InvalidIdentifierError',
   'PipelineDefinitionError',
 ];

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { validateChecks, type Check } from './checks';
 import { assertIdentifier } from './sql';
+import { assertTimeOptions } from './time';
 import { Granularity, keyToStartMs, type PartitionWindow, type Partitioning } from './partition';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -43,14 +44,30 @@ export interface HttpJsonSource<P extends Params = Params> {
   readonly records: (body: unknown, request: HttpRequestSpec, window: PartitionWindow) => readonly Record<string, unknown>[];
   /** Per-request timeout. @default 15000 */
   readonly timeoutMs?: number;
+  /**
+   * Whether a request may answer with no record for its window. By default such an answer fails the
+   * partition (SourceFormatError naming the request): a source that answers but yields nothing for a
+   * window it covers is a changed or broken source, never a silent green. @default false
+   */
+  readonly allowEmpty?: boolean;
 }
 
 export interface CsvFilesSource {
   readonly kind: 'csv-files';
   /** File names in the pipeline's landing folder that belong to this source. @default /\.csv$/i */
   readonly filePattern?: RegExp;
-  /** Column that places a row in time (ISO date or date-time, UTC). */
+  /** Column that places a row in time, read by core/time.ts (see `timeFormat`, `timeZone`). */
   readonly timeColumn: string;
+  /**
+   * How the files write times: a luxon format (`dd.MM.yyyy HH:mm`), a list of them, or `unix-s`,
+   * `unix-ms`, `excel-serial`. @default ISO 8601, PostgreSQL's and `yyyy/MM/dd HH:mm[:ss]` forms
+   */
+  readonly timeFormat?: string | readonly string[];
+  /**
+   * Zone of times written without an offset: an IANA zone (`Europe/Berlin`) or a fixed offset
+   * (`UTC+2`). Never the zone of the worker process or the database session. @default "UTC"
+   */
+  readonly timeZone?: string;
   /** Header columns every file must have. */
   readonly requiredColumns: readonly string[];
   /** @default "," */
@@ -161,6 +178,13 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     keyToStartMs(def.partitioning.granularity, def.partitioning.start);
   } catch (err) {
     fail(`partitioning.start: ${(err as Error).message}`);
+  }
+  if (def.source.kind === 'csv-files') {
+    try {
+      assertTimeOptions({ format: def.source.timeFormat, zone: def.source.timeZone });
+    } catch (err) {
+      fail(`source: ${(err as Error).message}`);
+    }
   }
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
   const ratio = def.maxRejectedRatio ?? 0.5;

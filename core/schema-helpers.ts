@@ -4,6 +4,7 @@
  * act on, rather than guessing ("4 500€", "450,50" and "NaN" are rejected, not coerced).
  */
 import { z } from 'zod';
+import { assertTimeOptions, parseInstant, type TimeParseOptions } from './time';
 
 const DECIMAL_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -120,13 +121,13 @@ export function compareDecimal(a: string, b: string): number {
   return x.neg ? -cmp : cmp;
 }
 
-/** An ISO calendar date YYYY-MM-DD that exists. */
+/** An ISO calendar date YYYY-MM-DD that exists, in years 0001–9999 (PostgreSQL has no year 0000). */
 export function isoDate() {
   return z.string().refine((s) => {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
-  }, 'expected a date YYYY-MM-DD');
+    const r = parseInstant(s);
+    return r.ok && r.instant.iso.startsWith(s);
+  }, 'expected a date YYYY-MM-DD (years 0001–9999)');
 }
 
 /** An ISO local time at minute precision, YYYY-MM-DDTHH:MM (UTC), as Open-Meteo returns. */
@@ -136,4 +137,53 @@ export function isoMinute() {
     const d = new Date(`${s}:00Z`);
     return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
   }, 'expected a time YYYY-MM-DDTHH:MM');
+}
+
+/**
+ * A point in time, read by core/time.ts (ISO 8601, PostgreSQL's and spreadsheets' forms, or the
+ * declared `format`; zone-less values in the declared `zone`, default UTC). Outputs the canonical
+ * UTC text `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so two spellings of one instant become one value (keys and
+ * deduplication agree with what PostgreSQL stores). Use the same options as the source's
+ * `timeFormat` / `timeZone`, so placement and the row agree.
+ */
+export function instant(opts: TimeParseOptions = {}) {
+  assertTimeOptions(opts);
+  return z.unknown().transform((v, ctx) => {
+    const r = parseInstant(v, opts);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.reason });
+      return z.NEVER;
+    }
+    return r.instant.iso;
+  });
+}
+
+/** Spellings {@link strictBoolean} accepts (compared case-insensitively, after trimming). */
+export const BOOLEAN_SPELLINGS = {
+  true: ['true', 't', 'yes', 'y', '1', 'on'],
+  false: ['false', 'f', 'no', 'n', '0', 'off'],
+} as const;
+
+/**
+ * A boolean that means what it says: JSON `true`/`false`, the numbers 1/0, or one of
+ * {@link BOOLEAN_SPELLINGS} (`true/false`, `t/f`, `yes/no`, `y/n`, `1/0`, `on/off`; any case — the
+ * spellings PostgreSQL's boolean input accepts). Anything else (blank, `n/a`, `null`, `2`, `maybe`)
+ * is rejected with the value quoted, so it is quarantined instead of guessed. Never use
+ * `z.coerce.boolean()` for source data: it is JavaScript truthiness, so "false", "0" and "no" become true.
+ */
+export function strictBoolean() {
+  return z.unknown().transform((v, ctx) => {
+    if (typeof v === 'boolean') return v;
+    if (v === 1 || v === 0) return v === 1;
+    if (typeof v === 'string') {
+      const s = v.trim().toLowerCase();
+      if ((BOOLEAN_SPELLINGS.true as readonly string[]).includes(s)) return true;
+      if ((BOOLEAN_SPELLINGS.false as readonly string[]).includes(s)) return false;
+    }
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a boolean: ${v === undefined ? 'missing' : JSON.stringify(v).slice(0, 80)} (expected true/false, t/f, yes/no, y/n, 1/0 or on/off)`,
+    });
+    return z.NEVER;
+  });
 }

@@ -2,7 +2,7 @@
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { Config } from '../infra/config';
 import type { PipelineDefinition } from '../core/pipeline';
-import { countKeys, keyToStartMs } from '../core/partition';
+import { countKeys, keyForTime, keyToStartMs, shiftKey, stepMs } from '../core/partition';
 import type { BackfillMode } from '../core/plan';
 import type { backfillWorkflow, BackfillInput } from '../workflows/backfill';
 import { PIPELINE_SA } from '../core/search-attributes';
@@ -27,7 +27,13 @@ export class InvalidRangeError extends Error {
   override readonly name = 'InvalidRangeError';
 }
 
-export function validateRange(def: Pick<PipelineDefinition, 'name' | 'partitioning'>, from: string, to: string): number {
+/**
+ * Checks a backfill range and returns its partition count. Throws InvalidRangeError for an empty or
+ * reversed range, one starting before the pipeline's first partition, and one reaching past `nowMs`
+ * (a partition whose window has not ended cannot have complete data: it is refused, not loaded
+ * half and marked succeeded). Throws InvalidPartitionKeyError for a malformed key.
+ */
+export function validateRange(def: Pick<PipelineDefinition, 'name' | 'partitioning'>, from: string, to: string, nowMs: number = Date.now()): number {
   const g = def.partitioning.granularity;
   keyToStartMs(g, from);
   keyToStartMs(g, to);
@@ -35,6 +41,13 @@ export function validateRange(def: Pick<PipelineDefinition, 'name' | 'partitioni
   if (n <= 0) throw new InvalidRangeError(`empty range: --to ${to} must be after --from ${from} (the range is [from, to))`);
   if (keyToStartMs(g, from) < keyToStartMs(g, def.partitioning.start)) {
     throw new InvalidRangeError(`--from ${from} is before the first partition of ${def.name} (${def.partitioning.start})`);
+  }
+  if (keyToStartMs(g, to) > nowMs) {
+    const lastClosed = keyForTime(g, nowMs - stepMs(g));
+    throw new InvalidRangeError(
+      `--to ${to} reaches past now: partitions from ${keyForTime(g, nowMs)} on have not ended, so their data cannot be complete; ` +
+        `use --to ${shiftKey(g, lastClosed, 1)} (the last ended partition is ${lastClosed}) and let the schedule run the rest`,
+    );
   }
   return n;
 }

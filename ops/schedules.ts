@@ -83,7 +83,8 @@ export function scheduleSettingsFor(def: PipelineDefinition): ResolvedScheduleSe
     fail(`offsetMinutes must be an integer in [0, ${MINUTES_PER_STEP[granularity]}) for a ${granularity} pipeline, got ${offsetMinutes}`);
   }
   const lag = s.lag ?? 1;
-  if (!Number.isInteger(lag) || lag < 0) fail(`lag must be a non-negative integer, got ${lag}`);
+  // Lag 0 would run the partition the tick falls in, whose window has not ended (ingest refuses it).
+  if (!Number.isInteger(lag) || lag < 1) fail(`lag must be an integer ≥ 1 (lag 0 would run a partition whose window has not ended), got ${lag}`);
   const overlap = s.overlap ?? 'BUFFER_ONE';
   if (!OVERLAP_POLICIES.includes(overlap)) fail(`overlap must be one of ${OVERLAP_POLICIES.join(', ')}, got ${String(overlap)}`);
   const catchupWindow = (s.catchupWindow ?? '1 day') as Duration;

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { notNull, range, unique, volume } from '../core/checks';
 import { definePipeline, hourly, SourceFormatError } from '../core/pipeline';
-import { decimal, isoMinute } from '../core/schema-helpers';
+import { decimal, instant } from '../core/schema-helpers';
+import { offsetZone, parseInstant } from '../core/time';
 
 const VARIABLES = ['temperature_2m', 'precipitation', 'wind_speed_10m'] as const;
 
@@ -13,6 +14,7 @@ const Location = z.object({ id: z.string(), latitude: z.number(), longitude: z.n
 type Location = z.infer<typeof Location>;
 
 const ForecastBody = z.object({
+  utc_offset_seconds: z.number().optional(),
   hourly: z.object({
     time: z.array(z.string()),
     temperature_2m: z.array(z.unknown()),
@@ -65,14 +67,28 @@ export const weather = definePipeline({
         );
       }
       const h = parsed.data.hourly;
+      // Times without an offset are wall times of the answer's own zone (utc_offset_seconds; we ask
+      // for GMT), applied once here; a drift to seconds, a Z or another zone is the same instant.
+      let zone;
+      try {
+        zone = offsetZone(parsed.data.utc_offset_seconds ?? 0);
+      } catch (err) {
+        throw new SourceFormatError(`${request.label}: utc_offset_seconds: ${(err as Error).message}`);
+      }
       const rows: Record<string, unknown>[] = [];
       h.time.forEach((time, i) => {
-        const ms = Date.parse(`${time}:00Z`);
-        // Hours outside the window belong to other partitions; the API is asked for exactly one.
-        if (!(ms >= window.startMs && ms < window.endMs)) return;
+        const t = parseInstant(time, { zone });
+        if (!t.ok) throw new SourceFormatError(`${request.label}: hourly.time[${i}]: ${t.reason}`);
+        // One hour was asked for: an hour outside it means the API answered another question
+        // (a shifted zone, a changed parameter). Fail, naming the value, rather than load nothing.
+        if (!(t.instant.epochMs >= window.startMs && t.instant.epochMs < window.endMs)) {
+          throw new SourceFormatError(
+            `${request.label}: hourly.time[${i}] = ${JSON.stringify(time)} is ${t.instant.iso} (utc_offset_seconds ${parsed.data.utc_offset_seconds ?? 0}), outside the requested hour ${window.key}`,
+          );
+        }
         rows.push({
           location_id: request.query.location_id,
-          time,
+          time: t.instant.iso,
           temperature_2m: h.temperature_2m[i] ?? null,
           precipitation: h.precipitation[i] ?? null,
           wind_speed_10m: h.wind_speed_10m[i] ?? null,
@@ -83,14 +99,15 @@ export const weather = definePipeline({
   },
   schema: z.object({
     location_id: z.string().regex(/^[a-z0-9_]+$/, 'expected a location id'),
-    time: isoMinute(),
+    // Already one canonical UTC instant (the adapter applied the answer's zone); re-read to be sure.
+    time: instant(),
     temperature_2m: decimal().pipe(z.number().min(-90, 'below -90 °C').max(60, 'above 60 °C')),
     precipitation: decimal().pipe(z.number().min(0, 'negative precipitation').max(500, 'above 500 mm/h')),
     wind_speed_10m: decimal().pipe(z.number().min(0, 'negative wind speed').max(500, 'above 500 km/h')),
   }),
   transform: (row) => ({
     location_id: row.location_id,
-    observed_at: `${row.time}:00Z`,
+    observed_at: row.time,
     temperature_c: row.temperature_2m,
     precipitation_mm: row.precipitation,
     // Open-Meteo reports km/h; the warehouse stores SI units.

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { reconcileRunningPartitions, type EndedRun } from '../activities/run-reconcile';
 import { activityInterceptors } from '../infra/activity-interceptors';
 import { loadConfig, redactUrl, type Config } from '../infra/config';
 import { createPool, migrate, type Pool } from '../infra/db';
@@ -84,6 +85,47 @@ export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promi
   });
 }
 
+/** How often a worker checks `running` ledger rows against Temporal (runs ended from outside). */
+export const RUN_RECONCILE_INTERVAL_MS = 60_000;
+
+/**
+ * Records partition runs that ended outside DataPulse (terminated from the UI/CLI, timed out, lost)
+ * as failed in the ledger, now and every `intervalMs`, and counts each in
+ * `datapulse_partitions_failed_total{step="workflow"}` and a warning log line. Several workers may
+ * run it: each row is recorded (and counted) by one of them only. `stop()` ends it.
+ */
+export function startRunReconciler(opts: {
+  readonly pool: Pool;
+  readonly client: Client;
+  readonly logger: Logger;
+  readonly metrics?: PipelineMetrics;
+  /** @default RUN_RECONCILE_INTERVAL_MS */
+  readonly intervalMs?: number;
+}): { runOnce(): Promise<EndedRun[]>; stop(): void } {
+  let inFlight: Promise<EndedRun[]> | undefined;
+  const runOnce = async (): Promise<EndedRun[]> => {
+    const ended = await reconcileRunningPartitions(opts.pool, opts.client);
+    for (const e of ended) {
+      opts.metrics?.partitionsFailed.inc({ pipeline: e.pipeline, step: 'workflow', error_type: e.errorType });
+      opts.logger.warn({ pipeline: e.pipeline, partition: e.partition, workflowId: e.workflowId, runId: e.runId, temporalStatus: e.temporalStatus }, `partition run ${e.message}`);
+    }
+    return ended;
+  };
+  const tick = () => {
+    if (inFlight) return;
+    inFlight = runOnce()
+      .catch((err: unknown) => {
+        opts.logger.warn({ err: (err as Error).message }, 'reconciling running partitions with Temporal failed; will retry');
+        return [];
+      })
+      .finally(() => (inFlight = undefined));
+  };
+  tick();
+  const timer = setInterval(tick, opts.intervalMs ?? RUN_RECONCILE_INTERVAL_MS);
+  timer.unref();
+  return { runOnce, stop: () => clearInterval(timer) };
+}
+
 /**
  * `datapulse worker`: tracing first, connect, migrate, serve /metrics (METRICS_PORT; 0: none), run
  * until SIGINT/SIGTERM, then drain, close the metrics server and flush the traces.
@@ -134,7 +176,12 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
       },
       'worker started; Ctrl-C to stop',
     );
-    await worker.run();
+    const reconciler = startRunReconciler({ pool, client, logger, metrics });
+    try {
+      await worker.run();
+    } finally {
+      reconciler.stop();
+    }
     logger.info('worker stopped');
   } finally {
     await metricsServer?.close();

@@ -11,6 +11,7 @@ import { Transform, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { CsvFilesSource, PartitionWindowLike, SourceRecord } from './types';
 import { FailureType, nonRetryable } from '../errors';
+import { parseInstant, type TimeParseOptions } from '../../core/time';
 
 export interface CsvReadContext {
   readonly folder: string;
@@ -23,19 +24,14 @@ export interface CsvReadContext {
 /** Marker field set on a row whose field count does not match the header; validation quarantines it. */
 export const ROW_ERROR_FIELD = '__dp_row_error';
 
-const TIME_RE = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/** Epoch ms of an ISO date or date-time (UTC unless an offset is given); undefined if not ISO. */
-export function parseTimeValue(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const m = TIME_RE.exec(value.trim());
-  if (!m) return undefined;
-  const iso = m[2] ? `${m[1]}T${m[2]}${m[3] ?? 'Z'}` : `${m[1]}T00:00:00Z`;
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return undefined;
-  // Reject dates that roll over (2024-02-30).
-  if (!new Date(Date.parse(`${m[1]}T00:00:00Z`)).toISOString().startsWith(m[1] as string)) return undefined;
-  return ms;
+/**
+ * Epoch ms of a time value as core/time.ts reads it (ISO 8601, PostgreSQL's forms; zone-less = UTC
+ * unless `opts.zone`); undefined when it cannot be read. Kept for callers that only place rows.
+ */
+export function parseTimeValue(value: unknown, opts: TimeParseOptions = {}): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const r = parseInstant(value, opts);
+  return r.ok ? r.instant.epochMs : undefined;
 }
 
 export async function listSourceFiles(src: CsvFilesSource, folder: string): Promise<string[]> {
@@ -67,6 +63,13 @@ export async function* readCsvFiles(src: CsvFilesSource, window: PartitionWindow
 
 async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext, file: string): AsyncGenerator<SourceRecord> {
   let header: string[] | undefined;
+  const timeOpts: TimeParseOptions = { format: src.timeFormat, zone: src.timeZone };
+  // Line where the next record's raw text starts, advanced as csv-parse finishes each record (in
+  // on_record, synchronously, so it is exact even when the parser fails before the consumer has
+  // read the records it buffered). Counted from the raw text rather than taken from csv-parse's
+  // info.lines, which counts a quoted CRLF as two lines and, for an unclosed quote, names the end.
+  let cursor = 1;
+  const startLines: number[] = [];
   const parser = parse({
     bom: true,
     delimiter: src.delimiter ?? ',',
@@ -78,19 +81,20 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
     info: true,
     raw: true,
     max_record_size: 16 * 1024 * 1024,
+    on_record: (record, info) => {
+      const raw = (info as { raw?: string }).raw ?? '';
+      startLines.push(cursor + countLineBreaks(/^[\r\n]*/.exec(raw)?.[0] ?? ''));
+      cursor += countLineBreaks(raw);
+      return record;
+    },
   });
   // pipeline (not .pipe) so a read error or an encoding failure reaches the parser's iterator.
   pipeline(createReadStream(path.join(ctx.folder, file)), textGuard(file), parser, () => undefined);
-  // Line where the next record's raw text starts. Counted from the raw text rather than taken from
-  // csv-parse's info.lines, which counts a quoted CRLF as two lines.
-  let cursor = 1;
   let scanned = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
-      const { record: fields, raw } = item;
-      const leading = /^[\r\n]*/.exec(raw)?.[0] ?? '';
-      const lineNo = cursor + countLineBreaks(leading);
-      cursor += countLineBreaks(raw);
+      const { record: fields } = item;
+      const lineNo = startLines.shift() ?? cursor;
       if (!header) {
         header = fields.map((h) => h.trim());
         const missing = src.requiredColumns.filter((c) => !header!.includes(c));
@@ -114,16 +118,12 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
       const record: Record<string, unknown> = {};
       header.forEach((h, i) => (record[h] = fields[i] ?? null));
       if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;
-      const t = parseTimeValue(record[src.timeColumn]);
-      if (t === undefined) {
-        ctx.onUnplaced({
-          sourceFile: file,
-          lineNo,
-          record,
-          reason: `${src.timeColumn}: ${JSON.stringify(String(record[src.timeColumn] ?? '')).slice(0, 80)} is not an ISO date (YYYY-MM-DD[THH:MM[:SS]][Z])`,
-        });
+      const parsed = parseInstant(record[src.timeColumn], timeOpts);
+      if (!parsed.ok) {
+        ctx.onUnplaced({ sourceFile: file, lineNo, record, reason: `${src.timeColumn}: ${parsed.reason}` });
         continue;
       }
+      const t = parsed.instant.epochMs;
       if (ctx.firstPartitionStartMs !== undefined && t < ctx.firstPartitionStartMs) {
         ctx.onUnplaced({
           sourceFile: file,
@@ -138,9 +138,10 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
     }
   } catch (err) {
     if (err instanceof CsvError || (err instanceof Error && String((err as { code?: unknown }).code ?? '').startsWith('CSV_'))) {
-      const lines: unknown = (err as unknown as { lines?: unknown }).lines;
-      const line = typeof lines === 'number' ? lines : cursor;
-      throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${line}: unreadable CSV: ${err.message}`);
+      // The line where the bad record starts (cursor), named once: csv-parse's own "at line N" is
+      // where it gave up (the end of the file for an unclosed quote), counting a quoted CRLF twice.
+      const why = err.message.replace(/,? (?:at|on) line \d+/g, '');
+      throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${cursor}: unreadable CSV: ${why} (in the record starting on this line)`);
     }
     throw err;
   } finally {

@@ -2,6 +2,7 @@
 import type { HttpJsonSource, PartitionWindowLike, Params, SourceRecord } from './types';
 import { SourceFormatError } from '../../core/pipeline';
 import { FailureType, nonRetryable, parseRetryAfter, retryable } from '../errors';
+import { findUnstorable } from './storable';
 
 export interface HttpReadContext {
   readonly signal: AbortSignal;
@@ -63,10 +64,6 @@ export async function* readHttpJson(
         `${req.label}: response is not valid JSON (${(err as Error).message}); body starts with: ${snippet(text)}`,
       );
     }
-    if (text.includes('\\u0000')) {
-      // PostgreSQL's jsonb cannot store NUL characters: fail clearly instead of retrying the insert.
-      throw nonRetryable(FailureType.SOURCE_FORMAT, `${req.label}: response contains a NUL character (\\u0000), which cannot be stored`);
-    }
     let records: readonly Record<string, unknown>[];
     try {
       records = src.records(body, req, window);
@@ -74,7 +71,25 @@ export async function* readHttpJson(
       if (err instanceof SourceFormatError) throw nonRetryable(FailureType.SOURCE_FORMAT, err.message);
       throw err;
     }
+    if (records.length === 0 && !src.allowEmpty) {
+      throw nonRetryable(
+        FailureType.SOURCE_FORMAT,
+        `${req.label}: the source answered (HTTP ${res.status}) but with no record for ${window.key}; an empty answer for a window the source covers is not a success (allowEmpty: true if it can be)`,
+      );
+    }
     let lineNo = 0;
-    for (const record of records) yield { sourceFile: req.label, lineNo: ++lineNo, record };
+    for (const record of records) {
+      lineNo++;
+      // PostgreSQL cannot store NUL or lone surrogates: fail at once, naming request, record and
+      // field, instead of letting the raw insert fail and be retried.
+      const bad = findUnstorable(record);
+      if (bad) {
+        throw nonRetryable(
+          FailureType.SOURCE_FORMAT,
+          `${req.label}: record ${lineNo}, field ${bad.field}: ${bad.reason}, which PostgreSQL cannot store; the source must send valid text`,
+        );
+      }
+      yield { sourceFile: req.label, lineNo, record };
+    }
   }
 }

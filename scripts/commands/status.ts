@@ -12,8 +12,12 @@ import {
   resolveStatusRange,
   statusJson,
   validateRangeFlags,
+  type StatusLedgerRow,
   type StatusMap,
 } from '../../ops/status';
+import type { Client } from '@temporalio/client';
+import { findEndedRuns } from '../../activities/run-reconcile';
+import { connectClient } from '../../infra/temporal-client';
 
 export interface StatusOptions {
   readonly from?: string;
@@ -27,6 +31,12 @@ export interface StatusDeps {
   readonly registry: Registry;
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * Temporal client to check `running` ledger rows against (a run terminated or timed out from
+   * outside never records its end): such rows are shown as failed with what Temporal says. Read-only:
+   * the ledger is not written (the worker and backfill planning record them). @default none
+   */
+  readonly temporal?: Client;
 }
 
 /** Computes the partition map of a pipeline from the ledger and what `status` prints for it. */
@@ -43,7 +53,7 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
   };
   const earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name).catch(noLedger) : undefined;
   const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
-  const rows = await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger);
+  const rows = await withEndedRunsShown(deps.temporal, def.name, await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger));
   const computed = computePipelineStatus(def, from, to, rows);
   const checks = await checkResultsInRange(deps.pool, def.name, from, to, computed.failed.map((f) => f.key)).catch((err: unknown) => {
     if ((err as { code?: string }).code === '42P01') return undefined; // schema from before checks existed
@@ -54,10 +64,30 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
   return { map, output };
 }
 
+/** `rows` with each `running` row whose run Temporal has closed shown as failed (see activities/run-reconcile.ts). */
+async function withEndedRunsShown(client: Client | undefined, pipeline: string, rows: StatusLedgerRow[]): Promise<StatusLedgerRow[]> {
+  const running = rows.filter((r) => r.status === 'running');
+  if (!client || running.length === 0) return rows;
+  const ended = new Map((await findEndedRuns(client, running.map((r) => ({ ...r, pipeline })))).map((e) => [e.partition, e]));
+  return rows.map((r) => {
+    const e = r.status === 'running' ? ended.get(r.partition_key) : undefined;
+    return e ? { ...r, status: 'failed' as const, failed_step: 'workflow', error: e.message, error_type: e.errorType, finished_at: e.closedAt } : r;
+  });
+}
+
 export async function statusCommand(pipeline: string, opts: StatusOptions): Promise<void> {
   const config = loadConfig();
   // Bad names and keys fail before any server is contacted.
   validateRangeFlags(registry.get(pipeline), opts);
-  const { output } = await withLedgerPool(config, 'datapulse-status', (pool) => pipelineStatus({ pool, config, registry }, pipeline, opts));
-  process.stdout.write(output);
+  // Temporal is asked about partitions the ledger says are running; without it, the ledger is shown as is.
+  const temporal = await connectClient(config).catch((err: unknown) => {
+    process.stderr.write(`note: ${(err as Error).message}; "running" partitions are shown as the ledger has them\n`);
+    return undefined;
+  });
+  try {
+    const { output } = await withLedgerPool(config, 'datapulse-status', (pool) => pipelineStatus({ pool, config, registry, temporal }, pipeline, opts));
+    process.stdout.write(output);
+  } finally {
+    await temporal?.connection.close();
+  }
 }

@@ -48,8 +48,16 @@ describe('weather schema', () => {
   it('accepts a good record', () => {
     const r = weather.schema.safeParse(GOOD_WEATHER);
     expect(r.success).toBe(true);
-    expect(r.data).toEqual(GOOD_WEATHER);
+    // Issue 9: the time becomes the canonical UTC instant (two spellings of one instant are one value).
+    expect(r.data).toEqual({ ...GOOD_WEATHER, time: '2024-05-01T13:00:00.000000Z' });
   });
+
+  it.each(['2024-05-01 13:00', '2024-05-01T13:00:00', '2024-05-01T13:00:00Z', '2024-05-01T15:00+02:00', '2024-05-01T13:00:00.000000Z'])(
+    'reads %j as the same instant (issue 9: upstream format drift is not a different hour)',
+    (time) => {
+      expect(weather.schema.parse({ ...GOOD_WEATHER, time }).time).toBe('2024-05-01T13:00:00.000000Z');
+    },
+  );
 
   it('accepts numbers given as decimal strings', () => {
     const r = weather.schema.safeParse({ ...GOOD_WEATHER, temperature_2m: '12.3', wind_speed_10m: ' 10.8 ' });
@@ -68,10 +76,8 @@ describe('weather schema', () => {
     ['temperature below -90 °C', { temperature_2m: -120 }, 'temperature_2m'],
     ['NaN temperature', { temperature_2m: Number.NaN }, 'temperature_2m'],
     ['time with an hour 25', { time: '2024-05-01T25:00' }, 'time'],
-    ['time with a space', { time: '2024-05-01 13:00' }, 'time'],
-    ['time with seconds', { time: '2024-05-01T13:00:00' }, 'time'],
     ['time on a non-existent day', { time: '2024-02-30T13:00' }, 'time'],
-    ['date only', { time: '2024-05-01' }, 'time'],
+    ['time that is not a time', { time: 'yesterday' }, 'time'],
     ['upper-case location id', { location_id: 'Seattle' }, 'location_id'],
   ])('rejects %s on the failing field', (_label, patch, field) => {
     const r = weather.schema.safeParse({ ...GOOD_WEATHER, ...patch });
@@ -87,7 +93,7 @@ describe('weather transform', () => {
     const out = weather.transform(row, ctx);
     expect(out).toEqual({
       location_id: 'seattle',
-      observed_at: '2024-05-01T13:00:00Z',
+      observed_at: '2024-05-01T13:00:00.000000Z',
       temperature_c: 12.3,
       precipitation_mm: 0,
       wind_speed_ms: 3,
@@ -172,28 +178,44 @@ describe('weather source', () => {
     expect(reqs[0]?.query.location_id).toBe('oslo');
   });
 
-  it('maps an Open-Meteo body to records, dropping hours outside the window', () => {
+  it('maps an Open-Meteo body to records with the hour as a canonical UTC instant', () => {
     const src = weatherSource();
     const req = src.requests(window, weather.params)[0]!;
-    const body = openMeteoBody(
-      ['2024-05-01T12:00', '2024-05-01T13:00', '2024-05-01T14:00'],
-      [11.1, 12.3, 13.4],
-      [0, 0.2, 0.5],
-      [9, 10.8, 12],
-    );
+    const body = openMeteoBody(['2024-05-01T13:00'], [12.3], [0.2], [10.8]);
     const records = src.records(body, req, window);
     expect(records).toEqual([
-      { location_id: 'seattle', time: '2024-05-01T13:00', temperature_2m: 12.3, precipitation: 0.2, wind_speed_10m: 10.8 },
+      { location_id: 'seattle', time: '2024-05-01T13:00:00.000000Z', temperature_2m: 12.3, precipitation: 0.2, wind_speed_10m: 10.8 },
     ]);
     // The records are what the schema validates.
     expect(weather.schema.safeParse(records[0]).success).toBe(true);
   });
 
-  it('returns no records when the body has no hour of the window', () => {
+  it.each([
+    ['seconds added', '2024-05-01T13:00:00', 0],
+    ['a Z', '2024-05-01T13:00Z', 0],
+    ['another zone, with its offset', '2024-05-01T15:00+02:00', 0],
+    ['another zone, as wall time with utc_offset_seconds', '2024-05-01T15:00', 7200],
+    ['another zone, west', '2024-05-01T09:00', -14400],
+  ])('reads an answer with %s as the same hour (issue 9, case 5)', (_label, time, offset) => {
+    const src = weatherSource();
+    const req = src.requests(window, weather.params)[0]!;
+    const body = { ...openMeteoBody([time], [12.3], [0.2], [10.8]), utc_offset_seconds: offset };
+    expect(src.records(body, req, window).map((r) => r.time)).toEqual(['2024-05-01T13:00:00.000000Z']);
+  });
+
+  it('fails, naming the request and the value, when the answer holds another hour (issue 9, case 5)', () => {
     const src = weatherSource();
     const req = src.requests(window, weather.params)[1]!;
-    const body = openMeteoBody(['2024-05-01T12:00', '2024-05-01T14:00'], [1, 2], [0, 0], [3, 4]);
-    expect(src.records(body, req, window)).toEqual([]);
+    // The API ignored timezone=GMT and answered Berlin wall time without saying so.
+    const body = openMeteoBody(['2024-05-01T15:00'], [1], [0], [3]);
+    expect(() => src.records(body, req, window)).toThrow(SourceFormatError);
+    expect(() => src.records(body, req, window)).toThrow(/forecast\?location=new_york: hourly.time\[0\] = "2024-05-01T15:00" is 2024-05-01T15:00:00.000000Z .*outside the requested hour 2024-05-01T13/);
+  });
+
+  it('returns no records for an empty answer (the HTTP source then fails the partition, see weather-api tests)', () => {
+    const src = weatherSource();
+    const req = src.requests(window, weather.params)[1]!;
+    expect(src.records(openMeteoBody([], [], [], []), req, window)).toEqual([]);
   });
 
   it('keeps nulls and short arrays as null values for the schema to reject', () => {
@@ -201,7 +223,7 @@ describe('weather source', () => {
     const req = src.requests(window, weather.params)[2]!;
     const body = openMeteoBody(['2024-05-01T13:00'], [null], [], [5]);
     const records = src.records(body, req, window);
-    expect(records).toEqual([{ location_id: 'berlin', time: '2024-05-01T13:00', temperature_2m: null, precipitation: null, wind_speed_10m: 5 }]);
+    expect(records).toEqual([{ location_id: 'berlin', time: '2024-05-01T13:00:00.000000Z', temperature_2m: null, precipitation: null, wind_speed_10m: 5 }]);
     expect(weather.schema.safeParse(records[0]).success).toBe(false);
   });
 
