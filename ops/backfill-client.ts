@@ -71,3 +71,31 @@ export async function startOrAttachBackfill(
   });
   return { handle, attached: existing };
 }
+
+/** One backfill as `datapulse backfill list` shows it. */
+export interface BackfillListing {
+  readonly workflowId: string;
+  readonly runId: string;
+  /** Temporal's execution status name: RUNNING, COMPLETED, FAILED, ... */
+  readonly status: string;
+  readonly startTime: Date;
+  readonly closeTime?: Date;
+}
+
+/** How many backfill executions `listBackfills` reads at most before sorting (bounds time and memory). */
+export const MAX_BACKFILLS_SCANNED = 1000;
+
+/**
+ * The most recent backfills, newest start first, at most `limit`. The visibility query has no
+ * `ORDER BY`: the SQLite-backed dev server refuses it ("operation is not supported: 'order by'
+ * clause") and a cluster does not need it; the newest `MAX_BACKFILLS_SCANNED` are sorted here.
+ */
+export async function listBackfills(client: Client, opts: { limit: number }): Promise<BackfillListing[]> {
+  const out: BackfillListing[] = [];
+  for await (const wf of client.workflow.list({ query: 'WorkflowType="backfillWorkflow"' })) {
+    out.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, startTime: wf.startTime, closeTime: wf.closeTime });
+    if (out.length >= MAX_BACKFILLS_SCANNED) break;
+  }
+  out.sort((a, b) => b.startTime.getTime() - a.startTime.getTime() || a.workflowId.localeCompare(b.workflowId));
+  return out.slice(0, opts.limit);
+}

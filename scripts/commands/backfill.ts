@@ -4,7 +4,7 @@
  */
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { backfillWorkflowId, startOrAttachBackfill, validateRange } from '../../ops/backfill-client';
+import { backfillWorkflowId, listBackfills, startOrAttachBackfill, validateRange } from '../../ops/backfill-client';
 import { loadConfig, workflowUiUrl, workflowsQueryUiUrl, type Config } from '../../infra/config';
 import { createPool } from '../../infra/db';
 import { resolveDatabase } from '../../infra/dev-stack';
@@ -155,17 +155,16 @@ async function manage(sub: (typeof SUBCOMMANDS)[number], args: string[], opts: B
   const client = await connectClient(config);
   try {
     if (sub === 'list') {
-      let n = 0;
-      for await (const wf of client.workflow.list({ query: 'WorkflowType="backfillWorkflow" ORDER BY StartTime DESC' })) {
-        if (n++ >= 50) break;
+      const backfills = await listBackfills(client, { limit: 50 });
+      for (const wf of backfills) {
         let detail = '';
-        if (wf.status.name === 'RUNNING') {
+        if (wf.status === 'RUNNING') {
           const p = await client.workflow.getHandle(wf.workflowId).query<BackfillProgress>('progress').catch(() => undefined);
           if (p) detail = ` ${p.done + p.failed + p.skipped}/${p.total} (failed ${p.failed}, running ${p.running}, ${p.rate}/s${p.paused ? ', PAUSED' : ''})`;
         }
-        process.stdout.write(`${wf.status.name.padEnd(10)} ${wf.workflowId}  started ${wf.startTime.toISOString()}${detail}\n`);
+        process.stdout.write(`${wf.status.padEnd(10)} ${wf.workflowId}  started ${wf.startTime.toISOString()}${detail}\n`);
       }
-      if (n === 0) say('no backfills');
+      if (backfills.length === 0) say('no backfills');
       return;
     }
     const id = args[0];
