@@ -19,9 +19,10 @@ import { ident } from '../core/sql';
 import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/checks';
 import { runChecks } from './check-runner';
 import { FailureType, nonRetryable } from './errors';
-import { readCsvFiles, ROW_ERROR_FIELD } from './sources/csv-files';
+import { readCsvFiles, ROW_ERROR_FIELD, type FileScan } from './sources/csv-files';
 import { readHttpJson } from './sources/http-json';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
+import { recordFileScans, unplacedRefusal, type UnplacedRow } from './unplaced';
 import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
 
 export interface ActivityDeps {
@@ -83,7 +84,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
     ensured.add(def.name);
   }
 
-  function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[]): AsyncIterable<SourceRecord> {
+  function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[], scans: FileScan[]): AsyncIterable<SourceRecord> {
     const c = ctx();
     const heartbeat = (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
     const signal = c?.cancellationSignal ?? new AbortController().signal;
@@ -92,6 +93,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
       folder: path.join(deps.config.landingDir, def.name),
       heartbeat,
       onUnplaced: (row) => unplaced.push(row),
+      onFileScanned: (scan) => scans.push(scan),
       firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
     });
   }
@@ -113,30 +115,34 @@ export function createPartitionActivities(deps: ActivityDeps) {
            finished_at = NULL, updated_at = now()`,
         [ref.pipeline, ref.partition, c?.info.workflowExecution?.workflowId ?? null, c?.info.workflowExecution?.runId ?? null],
       );
-    const previous = ref.ifChanged
-      ? (
-          await pool.query<LedgerRow>(
-            `SELECT status, source_checksum, params_hash, code_version, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded, duration_ms
-               FROM ledger WHERE pipeline = $1 AND partition_key = $2`,
-            [ref.pipeline, ref.partition],
-          )
-        ).rows[0]
-      : undefined;
+    const previous = (
+      await pool.query<LedgerRow>(
+        `SELECT status, source_checksum, params_hash, code_version, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded, duration_ms
+           FROM ledger WHERE pipeline = $1 AND partition_key = $2`,
+        [ref.pipeline, ref.partition],
+      )
+    ).rows[0];
     if (!ref.ifChanged) await markRunning();
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
+    const scans: FileScan[] = [];
     const rowsIn = await withTransaction(pool, async (client) => {
       await client.query('DELETE FROM raw_records WHERE pipeline = $1 AND partition_key = $2', [ref.pipeline, ref.partition]);
-      const rows = mapAsync(readSource(def, window, unplaced), (r) => {
+      const rows = mapAsync(readSource(def, window, unplaced, scans), (r) => {
         const json = canonicalJson(r.record);
         hash.update(`${r.sourceFile}\t${r.lineNo}\t${json}\n`);
         return [ref.pipeline, ref.partition, r.sourceFile, r.lineNo, json];
       });
       return copyRows(client, 'raw_records', ['pipeline', 'partition_key', 'source_file', 'line_no', 'record'], rows);
     });
-    if (unplaced.length > 0) await recordUnplaced(def.name, unplaced);
+    if (def.source.kind === 'csv-files') {
+      await recordFileScans(pool, def.name, scans, unplaced);
+      const refusal = unplacedRefusal({ ...ref, rowsIn, rowsLoadedBefore: previous?.rows_loaded ?? 0, scans, unplaced });
+      if (refusal) throw refusal;
+    }
     const sourceChecksum = hash.digest('hex');
     if (
+      ref.ifChanged &&
       previous &&
       previous.status === 'succeeded' &&
       previous.source_checksum === sourceChecksum &&
@@ -163,21 +169,6 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const result: IngestResult = { rowsIn, sourceChecksum, unplaced: unplaced.length };
     logger.info({ rowsIn, unplaced: unplaced.length, ms: Date.now() - started }, 'ingested');
     return result;
-  }
-
-  async function recordUnplaced(pipeline: string, rows: UnplacedRow[]): Promise<void> {
-    await withTransaction(pool, async (client) => {
-      for (let i = 0; i < rows.length; i += 500) {
-        const chunk = rows.slice(i, i + 500);
-        await client.query(
-          `INSERT INTO unplaced_records (pipeline, source_file, line_no, reason, record)
-           SELECT $1, u.source_file, u.line_no, u.reason, u.record
-             FROM jsonb_to_recordset($2::jsonb) AS u(source_file text, line_no int, reason text, record jsonb)
-           ON CONFLICT (pipeline, source_file, line_no) DO UPDATE SET reason = EXCLUDED.reason, record = EXCLUDED.record, seen_at = now()`,
-          [pipeline, JSON.stringify(chunk.map((r) => ({ source_file: r.sourceFile, line_no: r.lineNo, reason: r.reason, record: r.record })))],
-        );
-      }
-    });
   }
 
   /** Parses raw rows with the pipeline's schema: valid rows to staging, the rest to quarantine. */
@@ -424,13 +415,6 @@ interface LedgerRow {
   rows_deduplicated: number | null;
   rows_loaded: number | null;
   duration_ms: number | null;
-}
-
-interface UnplacedRow {
-  sourceFile: string;
-  lineNo: number;
-  record: Record<string, unknown>;
-  reason: string;
 }
 
 type Verdict = { ok: true; value: unknown } | { ok: false; field: string | null; reason: string; rawValue: string | null };

@@ -20,6 +20,11 @@ export const FailureType = {
   COUNT_MISMATCH: 'CountMismatch',
   /** A blocking data quality check failed (see core/checks.ts); the message names check, value and threshold. */
   CHECK_FAILED: 'CheckFailed',
+  /**
+   * A partition read no row while rows of its files could not be placed in any partition, and it
+   * had rows loaded before or a whole file is unplaceable (see activities/unplaced.ts).
+   */
+  SOURCE_UNPLACED: 'SourceRowsUnplaced',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -34,6 +39,7 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.TRANSFORM,
   FailureType.COUNT_MISMATCH,
   FailureType.CHECK_FAILED,
+  FailureType.SOURCE_UNPLACED,
   'InvalidIdentifierError',
   'PipelineDefinitionError',
 ];

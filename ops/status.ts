@@ -13,6 +13,7 @@ import { currentFingerprint } from '../infra/fingerprint';
 import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
 import { ledgerRowState, PartitionState, type CurrentFingerprint } from '../core/plan';
+import { unplacedLine, type UnplacedTotals } from './unplaced';
 
 /** The ledger columns the map reads (snake_case, as selected). */
 export interface StatusLedgerRow {
@@ -83,6 +84,11 @@ export interface StatusMap {
   readonly failed: readonly FailedPartition[];
   /** Data quality check results of the range, when queried (see checkResultsInRange). */
   readonly checks?: StatusChecks;
+  /**
+   * Source rows of the pipeline that no partition can own (file sources; see ops/unplaced.ts), when
+   * queried. Not per range: a row whose time is unreadable has no partition.
+   */
+  readonly unplaced?: UnplacedTotals;
 }
 
 /** A failed check of a partition (`check_results`, see core/checks.ts). */
@@ -374,7 +380,9 @@ export function nextCommands(map: StatusMap, config: Pick<Config, 'uiUrl' | 'nam
   if (map.counts.running > 0) {
     hints.push(`running now: ${workflowsQueryUiUrl(config, `DataPulsePipeline="${p}" AND ExecutionStatus="Running"`)}`);
   }
-  if (hints.length === 0) hints.push(`all ${map.total} partitions are up to date`);
+  const unplaced = map.unplaced && map.unplaced.rows > 0 ? map.unplaced : undefined;
+  if (unplaced) hints.push(`fix the files holding unplaced rows, then re-run their partitions: datapulse quarantine ${p} <partition>`);
+  else if (hints.length === 0) hints.push(`all ${map.total} partitions are up to date`);
   return hints;
 }
 
@@ -388,6 +396,8 @@ export function renderStatus(map: StatusMap, opts: RenderOptions): string {
   lines.push(`${map.pipeline} (${map.granularity})  ${map.from} … ${map.to} [from, to)  ${map.total} partitions: ${countsText(map.counts)}`);
   if (map.rows.loaded > 0 || map.rows.quarantined > 0) lines.push(`  rows loaded ${map.rows.loaded}, quarantined ${map.rows.quarantined}`);
   if (map.checks && (map.checks.failed > 0 || map.checks.warnings > 0)) lines.push(`  checks: ${map.checks.failed} failed (blocking), ${map.checks.warnings} warnings`);
+  const unplaced = map.unplaced && unplacedLine(map.pipeline, map.unplaced);
+  if (unplaced) lines.push(`  unplaced: ${unplaced}`);
   lines.push('');
   if (gridLineCount(map) <= maxGridLines) lines.push(...renderGrid(map));
   else lines.push(...renderRuns(map, maxRuns));
@@ -427,6 +437,7 @@ export function statusJson(map: StatusMap, config: Pick<Config, 'uiUrl' | 'names
       ...(map.checks ? { checks: map.checks.ofFailed[f.key] ?? [] } : {}),
     })),
     ...(map.checks ? { checks: { failed: map.checks.failed, warnings: map.checks.warnings } } : {}),
+    ...(map.unplaced ? { unplaced: map.unplaced } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../../infra/config';
 import type { Pool } from '../../infra/db';
 import { withLedgerPool } from './ledger-pool';
+import { unplacedTotals } from '../../ops/unplaced';
 import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
 import {
@@ -49,7 +50,8 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
     if ((err as { code?: string }).code === '42P01') return undefined; // schema from before checks existed
     throw err;
   });
-  const map: StatusMap = checks ? { ...computed, checks } : computed;
+  const unplaced = def.source.kind === 'csv-files' ? await unplacedTotals(deps.pool, def.name) : undefined;
+  const map: StatusMap = { ...computed, ...(checks ? { checks } : {}), ...(unplaced ? { unplaced } : {}) };
   const output = opts.json ? `${JSON.stringify(statusJson(map, deps.config), null, 2)}\n` : renderStatus(map, { config: deps.config });
   return { map, output };
 }
