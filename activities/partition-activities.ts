@@ -39,7 +39,6 @@ const BATCH = 2000;
 export function createPartitionActivities(deps: ActivityDeps) {
   const { pool, registry } = deps;
   const env = deps.env ?? process.env;
-  const ensured = new Set<string>();
 
   function resolve(ref: PartitionRef): { def: PipelineDefinition; window: PartitionWindow } {
     let def: PipelineDefinition;
@@ -78,10 +77,9 @@ export function createPartitionActivities(deps: ActivityDeps) {
     });
   }
 
+  /** Checked on every load, never remembered: see activities/target.ts (schema drift, dropped tables). */
   async function ensureTarget(def: PipelineDefinition): Promise<void> {
-    if (ensured.has(def.name)) return;
     await ensureTargetTable(pool, def);
-    ensured.add(def.name);
   }
 
   function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[], scans: FileScan[]): AsyncIterable<SourceRecord> {

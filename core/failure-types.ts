@@ -25,6 +25,11 @@ export const FailureType = {
    * had rows loaded before or a whole file is unplaceable (see activities/unplaced.ts).
    */
   SOURCE_UNPLACED: 'SourceRowsUnplaced',
+  /**
+   * The target table disagrees with the pipeline's definition (key, column type or nullability)
+   * in a way DataPulse does not migrate (see activities/schema-drift.ts).
+   */
+  TARGET_SCHEMA_DRIFT: 'TargetSchemaDrift',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -40,6 +45,7 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.COUNT_MISMATCH,
   FailureType.CHECK_FAILED,
   FailureType.SOURCE_UNPLACED,
+  FailureType.TARGET_SCHEMA_DRIFT,
   'InvalidIdentifierError',
   'PipelineDefinitionError',
 ];
