@@ -6,7 +6,9 @@ import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
 import {
   computePipelineStatus,
-  earliestLedgerKey,
+  ledgerSpan,
+  sourceSpan,
+  unionSpans,
   checkResultsInRange,
   ledgerRowsInRange,
   renderStatus,
@@ -42,8 +44,11 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
     }
     throw err;
   };
-  const earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name).catch(noLedger) : undefined;
-  const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
+  const known =
+    opts.from === undefined || opts.to === undefined
+      ? unionSpans(await ledgerSpan(deps.pool, def.name).catch(noLedger), await sourceSpan(deps.pool, def))
+      : undefined;
+  const { from, to } = resolveStatusRange(def, opts, known, (deps.now ?? Date.now)());
   const rows = await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger);
   const computed = computePipelineStatus(def, from, to, rows);
   const checks = await checkResultsInRange(deps.pool, def.name, from, to, computed.failed.map((f) => f.key)).catch((err: unknown) => {
