@@ -134,7 +134,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
       return copyRows(client, 'raw_records', ['pipeline', 'partition_key', 'source_file', 'line_no', 'record'], rows);
     });
     if (def.source.kind === 'csv-files') {
-      await recordFileScans(pool, def.name, scans, unplaced);
+      await recordFileScans(pool, def.name, started, scans, unplaced);
       const refusal = unplacedRefusal({ ...ref, rowsIn, rowsLoadedBefore: previous?.rows_loaded ?? 0, scans, unplaced });
       if (refusal) throw refusal;
     }

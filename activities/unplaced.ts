@@ -28,24 +28,34 @@ export interface UnplacedRow {
 /**
  * Replaces the catalog rows and unplaced rows of every file in `scans` (files read to their end),
  * and removes both for the pipeline's files not in `scans` (no longer in the folder). `scans` must
- * be every file of the folder. One transaction, serialized per pipeline (concurrent partitions
- * scan the same files).
+ * be every file of the folder, read from `scanStartedMs` (epoch ms) on. One transaction, serialized
+ * per pipeline: concurrent partitions scan the same files, and a scan that started before the one
+ * already recorded is not written over it (the newest look at the folder wins).
+ * @returns false when a newer scan was already recorded (nothing written).
  */
-export async function recordFileScans(pool: Pool, pipeline: string, scans: readonly FileScan[], unplaced: readonly UnplacedRow[]): Promise<void> {
+export async function recordFileScans(
+  pool: Pool,
+  pipeline: string,
+  scanStartedMs: number,
+  scans: readonly FileScan[],
+  unplaced: readonly UnplacedRow[],
+): Promise<boolean> {
   const files = scans.map((s) => s.file);
-  await withTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`datapulse-unplaced:${pipeline}`]);
+    const newer = await client.query('SELECT 1 FROM source_files WHERE pipeline = $1 AND scanned_at > to_timestamp($2 / 1000.0) LIMIT 1', [pipeline, scanStartedMs]);
+    if (newer.rowCount) return false;
     // Every file of the folder was just read in full: whatever was recorded before is replaced.
     await client.query('DELETE FROM unplaced_records WHERE pipeline = $1', [pipeline]);
     await client.query('DELETE FROM source_files WHERE pipeline = $1 AND NOT (source_file = ANY($2::text[]))', [pipeline, files]);
     if (scans.length > 0) {
       await client.query(
         `INSERT INTO source_files (pipeline, source_file, rows_total, rows_unplaced, min_time, max_time, scanned_at)
-         SELECT $1, s.file, s.rows, s.unplaced, to_timestamp(s.min_ms / 1000.0), to_timestamp(s.max_ms / 1000.0), now()
+         SELECT $1, s.file, s.rows, s.unplaced, to_timestamp(s.min_ms / 1000.0), to_timestamp(s.max_ms / 1000.0), to_timestamp($3 / 1000.0)
            FROM jsonb_to_recordset($2::jsonb) AS s(file text, rows int, unplaced int, min_ms double precision, max_ms double precision)
          ON CONFLICT (pipeline, source_file) DO UPDATE SET rows_total = EXCLUDED.rows_total, rows_unplaced = EXCLUDED.rows_unplaced,
            min_time = EXCLUDED.min_time, max_time = EXCLUDED.max_time, scanned_at = EXCLUDED.scanned_at`,
-        [pipeline, JSON.stringify(scans.map((s) => ({ file: s.file, rows: s.rows, unplaced: s.unplaced, min_ms: s.minTimeMs ?? null, max_ms: s.maxTimeMs ?? null })))],
+        [pipeline, JSON.stringify(scans.map((s) => ({ file: s.file, rows: s.rows, unplaced: s.unplaced, min_ms: s.minTimeMs ?? null, max_ms: s.maxTimeMs ?? null }))), scanStartedMs],
       );
     }
     for (let i = 0; i < unplaced.length; i += 500) {
@@ -58,6 +68,7 @@ export async function recordFileScans(pool: Pool, pipeline: string, scans: reado
         [pipeline, JSON.stringify(chunk.map((r) => ({ source_file: r.sourceFile, line_no: r.lineNo, reason: r.reason, record: r.record })))],
       );
     }
+    return true;
   });
 }
 

@@ -9,6 +9,6 @@ CREATE TABLE IF NOT EXISTS source_files (
   rows_unplaced  integer     NOT NULL,  -- of which no partition can own (unreadable or too early time)
   min_time       timestamptz,           -- earliest placed row's time, NULL when none placed
   max_time       timestamptz,           -- latest placed row's time
-  scanned_at     timestamptz NOT NULL DEFAULT now(),
+  scanned_at     timestamptz NOT NULL DEFAULT now(),  -- when the scan recorded here started
   PRIMARY KEY (pipeline, source_file)
 );
