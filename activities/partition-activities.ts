@@ -22,9 +22,10 @@ import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/ch
 import { runChecks } from './check-runner';
 import { FailureType, nonRetryable } from './errors';
 import { assertWindowEnded } from './windows';
-import { readCsvFiles, ROW_ERROR_FIELD } from './sources/csv-files';
+import { readCsvFiles, ROW_ERROR_FIELD, type FileScan } from './sources/csv-files';
 import { readHttpJson } from './sources/http-json';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
+import { recordFileScans, unplacedRefusal, type UnplacedRow } from './unplaced';
 import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
 
 export interface ActivityDeps {
@@ -39,7 +40,6 @@ export interface ActivityDeps {
 export function createPartitionActivities(deps: ActivityDeps) {
   const { pool, registry } = deps;
   const env = deps.env ?? process.env;
-  const ensured = new Set<string>();
 
   function resolve(ref: PartitionRef): { def: PipelineDefinition; window: PartitionWindow } {
     let def: PipelineDefinition;
@@ -78,13 +78,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
     });
   }
 
+  /** Checked on every load, never remembered: see activities/target.ts (schema drift, dropped tables). */
   async function ensureTarget(def: PipelineDefinition): Promise<void> {
-    if (ensured.has(def.name)) return;
     await ensureTargetTable(pool, def);
-    ensured.add(def.name);
   }
 
-  function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[]): AsyncIterable<SourceRecord> {
+  function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[], scans: FileScan[]): AsyncIterable<SourceRecord> {
     const c = ctx();
     const heartbeat = (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
     const signal = c?.cancellationSignal ?? new AbortController().signal;
@@ -93,6 +92,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
       folder: path.join(deps.config.landingDir, def.name),
       heartbeat,
       onUnplaced: (row) => unplaced.push(row),
+      onFileScanned: (scan) => scans.push(scan),
       firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
     });
   }
@@ -118,18 +118,17 @@ export function createPartitionActivities(deps: ActivityDeps) {
            finished_at = NULL, updated_at = now()`,
         [ref.pipeline, ref.partition, c?.info.workflowExecution?.workflowId ?? null, c?.info.workflowExecution?.runId ?? null],
       );
-    const previous = ref.ifChanged
-      ? (
-          await pool.query<LedgerRow>(
-            `SELECT status, source_checksum, params_hash, code_version, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded, duration_ms
-               FROM ledger WHERE pipeline = $1 AND partition_key = $2`,
-            [ref.pipeline, ref.partition],
-          )
-        ).rows[0]
-      : undefined;
+    const previous = (
+      await pool.query<LedgerRow>(
+        `SELECT status, source_checksum, params_hash, code_version, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded, duration_ms
+           FROM ledger WHERE pipeline = $1 AND partition_key = $2`,
+        [ref.pipeline, ref.partition],
+      )
+    ).rows[0];
     if (!ref.ifChanged) await markRunning();
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
+    const scans: FileScan[] = [];
     const raw = intermediateTable('raw', ref.pipeline, ref.partition);
     const rowsIn = await withTransaction(pool, async (client) => {
       // One ingest per partition at a time: an attempt of a run ended from outside (terminated, timed
@@ -138,16 +137,21 @@ export function createPartitionActivities(deps: ActivityDeps) {
       await client.query(`DROP TABLE IF EXISTS ${raw}`);
       await client.query(`CREATE TABLE ${raw} (dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL)`);
       let seq = 0;
-      const lines = mapAsync(readSource(def, window, unplaced), (r) => {
+      const lines = mapAsync(readSource(def, window, unplaced, scans), (r) => {
         const json = JSON.stringify(r.record);
         hash.update(`${r.sourceFile}\t${r.lineNo}\t${json}\n`);
         return `${++seq}\t${copyEscape(r.sourceFile)}\t${r.lineNo}\t${copyEscape(json)}\n`;
       });
       return copyInLines(client, `${raw} (dp_seq, source_file, line_no, record)`, lines);
     });
-    if (unplaced.length > 0) await recordUnplaced(def.name, unplaced);
+    if (def.source.kind === 'csv-files') {
+      await recordFileScans(pool, def.name, started, scans, unplaced);
+      const refusal = unplacedRefusal({ ...ref, rowsIn, rowsLoadedBefore: previous?.rows_loaded ?? 0, scans, unplaced });
+      if (refusal) throw refusal;
+    }
     const sourceChecksum = hash.digest('hex');
     if (
+      ref.ifChanged &&
       previous &&
       previous.status === 'succeeded' &&
       previous.source_checksum === sourceChecksum &&
@@ -175,21 +179,6 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const result: IngestResult = { rowsIn, sourceChecksum, unplaced: unplaced.length };
     logger.info({ rowsIn, unplaced: unplaced.length, ms: Date.now() - started }, 'ingested');
     return result;
-  }
-
-  async function recordUnplaced(pipeline: string, rows: UnplacedRow[]): Promise<void> {
-    await withTransaction(pool, async (client) => {
-      for (let i = 0; i < rows.length; i += 500) {
-        const chunk = rows.slice(i, i + 500);
-        await client.query(
-          `INSERT INTO unplaced_records (pipeline, source_file, line_no, reason, record)
-           SELECT $1, u.source_file, u.line_no, u.reason, u.record
-             FROM jsonb_to_recordset($2::jsonb) AS u(source_file text, line_no int, reason text, record jsonb)
-           ON CONFLICT (pipeline, source_file, line_no) DO UPDATE SET reason = EXCLUDED.reason, record = EXCLUDED.record, seen_at = now()`,
-          [pipeline, JSON.stringify(chunk.map((r) => ({ source_file: r.sourceFile, line_no: r.lineNo, reason: r.reason, record: r.record })))],
-        );
-      }
-    });
   }
 
   /**
@@ -476,13 +465,6 @@ interface LedgerRow {
   rows_deduplicated: number | null;
   rows_loaded: number | null;
   duration_ms: number | null;
-}
-
-interface UnplacedRow {
-  sourceFile: string;
-  lineNo: number;
-  record: Record<string, unknown>;
-  reason: string;
 }
 
 type Verdict = { ok: true; value: unknown } | { ok: false; field: string | null; reason: string; rawValue: string | null };

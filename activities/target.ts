@@ -1,20 +1,48 @@
-/** DDL for a pipeline's target table, derived from its definition (not a migration: it follows the definition). */
-import type { Pool } from '../infra/db';
+/**
+ * A pipeline's target table, derived from its definition (not a migration: it follows the
+ * definition). Checked against the definition on every load (activities/schema-drift.ts): created
+ * when missing, added to when the definition gained a nullable column, refused otherwise.
+ */
+import type { Pool, PoolClient } from '../infra/db';
+import { shiftKey } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
 import { ident } from '../core/sql';
+import { FailureType, nonRetryable } from './errors';
+import { compareTargetShape, driftMessage, readTargetTable } from './schema-drift';
 
 /** Reserved column holding the partition key of each target row. */
 export const PARTITION_COLUMN = 'dp_partition';
 
+/**
+ * Makes the pipeline's target table fit its definition before a load. Costs one catalog query when
+ * the table already fits; DDL (under a per-table advisory lock) only to create the table or add
+ * columns. Nothing is remembered between calls, so a table dropped by hand is simply created again.
+ *
+ * @throws ApplicationFailure `TargetSchemaDrift` (non-retryable) when the table disagrees with the
+ *   definition in a way DataPulse does not migrate (key, type, nullability); the message names the
+ *   table, each difference (old and new) and the SQL or `datapulse` command that fixes it.
+ */
 export async function ensureTargetTable(pool: Pool, def: PipelineDefinition): Promise<void> {
-  const t = ident(def.target.table, 'table');
-  const cols = Object.entries(def.target.columns).map(
-    ([c, type]) => `${ident(c, 'column')} ${type}${def.target.key.includes(c) ? ' NOT NULL' : ''}`,
-  );
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`datapulse-ddl:${def.target.table}`]);
-    try {
+  const existing = await readTargetTable(pool, def.target.table);
+  if (existing) {
+    const drift = compareTargetShape(def.target, existing);
+    if (drift.conflicts.length > 0) {
+      const { rows } = await pool.query<{ first: string | null; last: string | null }>(
+        `SELECT min(partition_key) AS first, max(partition_key) AS last FROM ledger WHERE pipeline = $1`,
+        [def.name],
+      );
+      const r = rows[0];
+      const reload = r?.first && r.last ? { from: r.first, to: shiftKey(def.partitioning.granularity, r.last, 1) } : undefined;
+      throw nonRetryable(FailureType.TARGET_SCHEMA_DRIFT, driftMessage(def, existing, drift.conflicts, reload));
+    }
+    if (drift.additive.length === 0) return;
+  }
+  await withDdlLock(pool, def.target.table, async (client) => {
+    const t = ident(def.target.table, 'table');
+    if (!existing) {
+      const cols = Object.entries(def.target.columns).map(
+        ([c, type]) => `${ident(c, 'column')} ${type}${def.target.key.includes(c) ? ' NOT NULL' : ''}`,
+      );
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${t} (
            ${cols.join(',\n           ')},
@@ -23,12 +51,24 @@ export async function ensureTargetTable(pool: Pool, def: PipelineDefinition): Pr
            PRIMARY KEY (${def.target.key.map((k) => ident(k)).join(', ')})
          )`,
       );
-      for (const [c, type] of Object.entries(def.target.columns)) {
-        await client.query(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${ident(c, 'column')} ${type}`);
-      }
       await client.query(`CREATE INDEX IF NOT EXISTS ${ident(`${def.target.table}_dp_partition_idx`.slice(0, 63))} ON ${t} (${PARTITION_COLUMN})`);
+      return;
+    }
+    for (const [c, type] of Object.entries(def.target.columns)) {
+      if (def.target.key.includes(c)) continue;
+      await client.query(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${ident(c, 'column')} ${type}`);
+    }
+  });
+}
+
+async function withDdlLock(pool: Pool, table: string, fn: (client: PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`datapulse-ddl:${table}`]);
+    try {
+      await fn(client);
     } finally {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`datapulse-ddl:${def.target.table}`]);
+      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`datapulse-ddl:${table}`]);
     }
   } finally {
     client.release();

@@ -32,6 +32,16 @@ export const FailureType = {
   WINDOW_OPEN: 'WindowNotClosed',
   /** A blocking data quality check failed (see core/checks.ts); the message names check, value and threshold. */
   CHECK_FAILED: 'CheckFailed',
+  /**
+   * A partition read no row while rows of its files could not be placed in any partition, and it
+   * had rows loaded before or a whole file is unplaceable (see activities/unplaced.ts).
+   */
+  SOURCE_UNPLACED: 'SourceRowsUnplaced',
+  /**
+   * The target table disagrees with the pipeline's definition (key, column type or nullability)
+   * in a way DataPulse does not migrate (see activities/schema-drift.ts).
+   */
+  TARGET_SCHEMA_DRIFT: 'TargetSchemaDrift',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -49,6 +59,8 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.CHECK_FAILED,
   FailureType.DATABASE_DATA,
   FailureType.WINDOW_OPEN,
+  FailureType.SOURCE_UNPLACED,
+  FailureType.TARGET_SCHEMA_DRIFT,
   'InvalidIdentifierError',
   'PipelineDefinitionError',
 ];

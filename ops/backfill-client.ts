@@ -1,10 +1,11 @@
 /** Client side of backfills: the deterministic id, start-or-attach, and handles by id. */
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import type { Config } from '../infra/config';
+import { workflowUiUrl, type Config } from '../infra/config';
 import type { PipelineDefinition } from '../core/pipeline';
 import { countKeys, keyForTime, keyToStartMs, shiftKey, stepMs } from '../core/partition';
 import type { BackfillMode } from '../core/plan';
-import type { backfillWorkflow, BackfillInput } from '../workflows/backfill';
+import type { backfillWorkflow, BackfillInput, BackfillSummary } from '../workflows/backfill';
+import { unplacedLine, type UnplacedTotals } from './unplaced';
 import { PIPELINE_SA } from '../core/search-attributes';
 
 /** `backfill/weather/2024-01-01T00..2024-01-08T00`: running the same command again attaches to it. */
@@ -83,4 +84,58 @@ export async function startOrAttachBackfill(
     typedSearchAttributes: [{ key: PIPELINE_SA, value: def.name }],
   });
   return { handle, attached: existing };
+}
+
+/** One backfill as `datapulse backfill list` shows it. */
+export interface BackfillListing {
+  readonly workflowId: string;
+  readonly runId: string;
+  /** Temporal's execution status name: RUNNING, COMPLETED, FAILED, ... */
+  readonly status: string;
+  readonly startTime: Date;
+  readonly closeTime?: Date;
+}
+
+/** How many backfill executions `listBackfills` reads at most before sorting (bounds time and memory). */
+export const MAX_BACKFILLS_SCANNED = 1000;
+
+/**
+ * The most recent backfills, newest start first, at most `limit`. The visibility query has no
+ * `ORDER BY`: the SQLite-backed dev server refuses it ("operation is not supported: 'order by'
+ * clause") and a cluster does not need it; the newest `MAX_BACKFILLS_SCANNED` are sorted here.
+ */
+export async function listBackfills(client: Client, opts: { limit: number }): Promise<BackfillListing[]> {
+  const out: BackfillListing[] = [];
+  for await (const wf of client.workflow.list({ query: 'WorkflowType="backfillWorkflow"' })) {
+    out.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name, startTime: wf.startTime, closeTime: wf.closeTime });
+    if (out.length >= MAX_BACKFILLS_SCANNED) break;
+  }
+  out.sort((a, b) => b.startTime.getTime() - a.startTime.getTime() || a.workflowId.localeCompare(b.workflowId));
+  return out.slice(0, opts.limit);
+}
+
+/**
+ * The lines printed when a backfill ends: outcome and counts, up to 20 failures with their UI
+ * links, the re-run command, the unplaced source rows of the pipeline (when `unplaced` is given and
+ * not zero: a run can be all green while rows of its files belong to no partition), and the ledger query.
+ */
+export function renderBackfillSummary(config: Pick<Config, 'uiUrl' | 'namespace' | 'schema'>, s: BackfillSummary, unplaced?: UnplacedTotals): string[] {
+  const lines: string[] = [];
+  lines.push(
+    `${s.status === 'cancelled' ? 'CANCELLED' : s.failed > 0 ? 'FINISHED WITH FAILURES' : 'done'}: ${s.pipeline} [${s.from}, ${s.to}) ` +
+      `${s.done} done (${s.unchanged} unchanged, ${s.joined} joined other runs), ${s.failed} failed, ${s.skipped} skipped ` +
+      `in ${(s.durationMs / 1000).toFixed(1)} s (${s.rate}/s, ${s.runs} run${s.runs === 1 ? '' : 's'}, peak ${s.maxRunning} at once)`,
+  );
+  for (const f of s.failures.slice(0, 20)) {
+    lines.push(`  ✗ ${f.partition}: ${f.error.split('\n')[0]?.slice(0, 200)}`);
+    lines.push(`      ${workflowUiUrl(config, `${s.pipeline}/${f.partition}`)}`);
+  }
+  if (s.failed > 20) lines.push(`  … and ${s.failed - 20} more: datapulse status ${s.pipeline} --from ${s.from} --to ${s.to}`);
+  if (s.failed > 0) lines.push(`re-run the failures: datapulse backfill ${s.pipeline} --from ${s.from} --to ${s.to} --only-failed`);
+  const u = unplaced && unplacedLine(s.pipeline, unplaced);
+  if (u) lines.push(`unplaced: ${u}`);
+  lines.push(
+    `ledger: SELECT status, count(*) FROM ${config.schema}.ledger WHERE pipeline = '${s.pipeline}' AND partition_key >= '${s.from}' AND partition_key < '${s.to}' GROUP BY 1;`,
+  );
+  return lines;
 }

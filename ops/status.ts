@@ -13,6 +13,7 @@ import { currentFingerprint } from '../infra/fingerprint';
 import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
 import { ledgerRowState, PartitionState, type CurrentFingerprint } from '../core/plan';
+import { unplacedLine, type UnplacedTotals } from './unplaced';
 
 /** The ledger columns the map reads (snake_case, as selected). */
 export interface StatusLedgerRow {
@@ -27,6 +28,8 @@ export interface StatusLedgerRow {
   readonly run_id: string | null;
   readonly rows_loaded: number | null;
   readonly rows_quarantined: number | null;
+  /** Absent in rows built by hand (tests): counts as 0. */
+  readonly rows_deduplicated?: number | null;
   readonly finished_at: Date | string | null;
 }
 
@@ -76,13 +79,18 @@ export interface StatusMap {
   readonly to: string;
   readonly total: number;
   readonly counts: StateCounts;
-  /** Rows loaded / quarantined by the partitions of the range that are succeeded or stale. */
-  readonly rows: { readonly loaded: number; readonly quarantined: number };
+  /** Rows loaded / quarantined / dropped as duplicates by the partitions of the range that are succeeded or stale. */
+  readonly rows: { readonly loaded: number; readonly quarantined: number; readonly deduplicated: number };
   readonly runs: readonly StatusRun[];
   /** Every failed partition of the range, in key order. */
   readonly failed: readonly FailedPartition[];
   /** Data quality check results of the range, when queried (see checkResultsInRange). */
   readonly checks?: StatusChecks;
+  /**
+   * Source rows of the pipeline that no partition can own (file sources; see ops/unplaced.ts), when
+   * queried. Not per range: a row whose time is unreadable has no partition.
+   */
+  readonly unplaced?: UnplacedTotals;
 }
 
 /** A failed check of a partition (`check_results`, see core/checks.ts). */
@@ -135,29 +143,53 @@ export function validateRangeFlags(def: Pick<PipelineDefinition, 'name' | 'parti
   if (opts.to !== undefined) checkKey(g, '--to', opts.to);
 }
 
+/** First and last partition keys (both inclusive) something is known about: ledger rows, landing files. */
+export interface KnownSpan {
+  readonly first: string;
+  readonly last: string;
+}
+
+/** The smallest span holding every given span (undefined ones ignored); undefined when none is given. */
+export function unionSpans(...spans: readonly (KnownSpan | undefined)[]): KnownSpan | undefined {
+  let out: KnownSpan | undefined;
+  for (const s of spans) {
+    if (!s) continue;
+    out = out ? { first: s.first < out.first ? s.first : out.first, last: s.last > out.last ? s.last : out.last } : s;
+  }
+  return out;
+}
+
 /**
- * The range [from, to) of the map. Defaults: `to` is the partition after the latest complete one
- * (so the map ends at the present); `from` is the earliest ledger key of the pipeline, or, with an
- * empty ledger, 7 days (hourly) / 90 days (daily) before `to` (never before the pipeline's start).
+ * The range [from, to) of the map. Defaults: the span the pipeline's ledger and landing files cover
+ * (`known`: from its first key to the partition after its last), so a dataset that ended in 2015 is
+ * not mapped through today; without `known`, the present partition back 7 days (hourly) / 90 days
+ * (daily). Never before the pipeline's start. An explicit flag outside `known` falls back to that
+ * present-based default for the other end (`--to` before `known`: 7/90 days before it).
  */
 export function resolveStatusRange(
   def: Pick<PipelineDefinition, 'name' | 'partitioning'>,
   opts: { from?: string; to?: string },
-  earliestKey: string | undefined,
+  known: KnownSpan | undefined,
   nowMs: number,
 ): { from: string; to: string } {
   validateRangeFlags(def, opts);
   const g = def.partitioning.granularity;
+  const valid = known && isValidKey(g, known.first) && isValidKey(g, known.last) ? known : undefined;
   // The latest complete partition holds now minus one step; the one after it holds now.
-  const to = opts.to ?? shiftKey(g, keyForTime(g, nowMs - stepMs(g)), 1);
+  const present = shiftKey(g, keyForTime(g, nowMs - stepMs(g)), 1);
+  let to = opts.to;
+  if (to === undefined) {
+    to = valid ? shiftKey(g, valid.last, 1) : present;
+    if (opts.from !== undefined && to <= opts.from) to = present;
+  }
   let from = opts.from;
   if (from === undefined) {
-    if (earliestKey !== undefined && isValidKey(g, earliestKey) && earliestKey < to) {
-      from = earliestKey;
+    if (valid && valid.first < to) {
+      from = valid.first;
     } else {
       from = shiftKey(g, to, -EMPTY_LEDGER_LOOKBACK[g]);
-      if (keyToStartMs(g, from) < keyToStartMs(g, def.partitioning.start)) from = def.partitioning.start;
     }
+    if (keyToStartMs(g, from) < keyToStartMs(g, def.partitioning.start)) from = def.partitioning.start;
   }
   const n = countKeys(g, from, to);
   if (n <= 0) throw new StatusRangeError(`empty range: --to ${to} must be after --from ${from} (the range is [from, to))`);
@@ -195,6 +227,7 @@ export function computeStatus(
   const failed: FailedPartition[] = [];
   let loaded = 0;
   let quarantined = 0;
+  let deduplicated = 0;
   let total = 0;
   let runState: PartitionState | undefined;
   let runFirst = '';
@@ -210,6 +243,7 @@ export function computeStatus(
       if (state === PartitionState.SUCCEEDED || state === PartitionState.STALE) {
         loaded += row.rows_loaded ?? 0;
         quarantined += row.rows_quarantined ?? 0;
+        deduplicated += row.rows_deduplicated ?? 0;
       } else if (state === PartitionState.FAILED) {
         failed.push({
           key,
@@ -235,7 +269,7 @@ export function computeStatus(
   }
   if (runState !== undefined) runs.push({ first: runFirst, last: runLast, state: runState, length: runLength });
 
-  return { pipeline: input.pipeline, granularity: g, from, to, total, counts, rows: { loaded, quarantined }, runs, failed };
+  return { pipeline: input.pipeline, granularity: g, from, to, total, counts, rows: { loaded, quarantined, deduplicated }, runs, failed };
 }
 
 /** The map of one pipeline's definition (current params hash and code version). */
@@ -268,6 +302,11 @@ export function gridLineCount(map: Pick<StatusMap, 'granularity' | 'from' | 'to'
   }
   const months = (k: string) => Number(k.slice(0, 4)) * 12 + Number(k.slice(5, 7)) - 1;
   return months(last) - months(map.from) + 1;
+}
+
+/** "1 partition", "2 partitions". */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function oneLine(s: string, max: number): string {
@@ -327,7 +366,7 @@ function runLine(run: StatusRun, keyWidth: number): string {
 
 function renderRuns(map: StatusMap, maxRuns: number): string[] {
   const keyWidth = map.from.length;
-  const lines = [`  ${map.runs.length} runs of equal states:`];
+  const lines = [`  ${plural(map.runs.length, 'run')} of equal states:`];
   if (map.runs.length <= maxRuns) {
     for (const r of map.runs) lines.push(runLine(r, keyWidth));
     return lines;
@@ -343,7 +382,7 @@ function renderRuns(map: StatusMap, maxRuns: number): string[] {
   const inside = STATES.filter((s) => counts[s] > 0)
     .map((s) => `${counts[s]} ${s}`)
     .join(', ');
-  lines.push(`  … ${elided.length} runs elided (${first?.first ?? ''} … ${last?.last ?? ''}: ${inside}); narrow with --from/--to, or use --json`);
+  lines.push(`  … ${plural(elided.length, 'run')} elided (${first?.first ?? ''} … ${last?.last ?? ''}: ${inside}); narrow with --from/--to, or use --json`);
   for (const r of map.runs.slice(map.runs.length - tail)) lines.push(runLine(r, keyWidth));
   return lines;
 }
@@ -374,7 +413,9 @@ export function nextCommands(map: StatusMap, config: Pick<Config, 'uiUrl' | 'nam
   if (map.counts.running > 0) {
     hints.push(`running now: ${workflowsQueryUiUrl(config, `DataPulsePipeline="${p}" AND ExecutionStatus="Running"`)}`);
   }
-  if (hints.length === 0) hints.push(`all ${map.total} partitions are up to date`);
+  const unplaced = map.unplaced && map.unplaced.rows > 0 ? map.unplaced : undefined;
+  if (unplaced) hints.push(`fix the files holding unplaced rows, then re-run their partitions: datapulse quarantine ${p} <partition>`);
+  else if (hints.length === 0) hints.push(map.total === 1 ? 'the 1 partition is up to date' : `all ${map.total} partitions are up to date`);
   return hints;
 }
 
@@ -385,9 +426,13 @@ export function renderStatus(map: StatusMap, opts: RenderOptions): string {
   const maxFailed = opts.maxFailed ?? 20;
   const maxErrorChars = opts.maxErrorChars ?? 160;
   const lines: string[] = [];
-  lines.push(`${map.pipeline} (${map.granularity})  ${map.from} … ${map.to} [from, to)  ${map.total} partitions: ${countsText(map.counts)}`);
-  if (map.rows.loaded > 0 || map.rows.quarantined > 0) lines.push(`  rows loaded ${map.rows.loaded}, quarantined ${map.rows.quarantined}`);
+  lines.push(`${map.pipeline} (${map.granularity})  ${map.from} … ${map.to} [from, to)  ${plural(map.total, 'partition')}: ${countsText(map.counts)}`);
+  if (map.rows.loaded > 0 || map.rows.quarantined > 0 || map.rows.deduplicated > 0) {
+    lines.push(`  rows loaded ${map.rows.loaded}, quarantined ${map.rows.quarantined}, deduplicated ${map.rows.deduplicated}`);
+  }
   if (map.checks && (map.checks.failed > 0 || map.checks.warnings > 0)) lines.push(`  checks: ${map.checks.failed} failed (blocking), ${map.checks.warnings} warnings`);
+  const unplaced = map.unplaced && unplacedLine(map.pipeline, map.unplaced);
+  if (unplaced) lines.push(`  unplaced: ${unplaced}`);
   lines.push('');
   if (gridLineCount(map) <= maxGridLines) lines.push(...renderGrid(map));
   else lines.push(...renderRuns(map, maxRuns));
@@ -427,6 +472,7 @@ export function statusJson(map: StatusMap, config: Pick<Config, 'uiUrl' | 'names
       ...(map.checks ? { checks: map.checks.ofFailed[f.key] ?? [] } : {}),
     })),
     ...(map.checks ? { checks: { failed: map.checks.failed, warnings: map.checks.warnings } } : {}),
+    ...(map.unplaced ? { unplaced: map.unplaced } : {}),
   };
 }
 
@@ -434,17 +480,44 @@ export function statusJson(map: StatusMap, config: Pick<Config, 'uiUrl' | 'names
 // Queries
 // ---------------------------------------------------------------------------------------------
 
-/** The smallest partition key of the pipeline in the ledger. */
-export async function earliestLedgerKey(pool: Pool, pipeline: string): Promise<string | undefined> {
-  const { rows } = await pool.query<{ k: string | null }>('SELECT min(partition_key) AS k FROM ledger WHERE pipeline = $1', [pipeline]);
-  return rows[0]?.k ?? undefined;
+/** The smallest and largest partition keys of the pipeline in the ledger. */
+export async function ledgerSpan(pool: Pool, pipeline: string): Promise<KnownSpan | undefined> {
+  const { rows } = await pool.query<{ first: string | null; last: string | null }>(
+    'SELECT min(partition_key) AS first, max(partition_key) AS last FROM ledger WHERE pipeline = $1',
+    [pipeline],
+  );
+  const r = rows[0];
+  return r?.first && r.last ? { first: r.first, last: r.last } : undefined;
+}
+
+/**
+ * The partitions the placed rows of a file source's landing files fall in, from the file catalog
+ * (`source_files`, written by every ingest: activities/unplaced.ts); undefined for other sources,
+ * before the first ingest, or on a schema from before the catalog.
+ */
+export async function sourceSpan(pool: Pool, def: Pick<PipelineDefinition, 'name' | 'partitioning' | 'source'>): Promise<KnownSpan | undefined> {
+  if (def.source.kind !== 'csv-files') return undefined;
+  try {
+    const { rows } = await pool.query<{ first_ms: number | null; last_ms: number | null }>(
+      `SELECT (extract(epoch FROM min(min_time)) * 1000)::float8 AS first_ms, (extract(epoch FROM max(max_time)) * 1000)::float8 AS last_ms
+         FROM source_files WHERE pipeline = $1`,
+      [def.name],
+    );
+    const r = rows[0];
+    if (r?.first_ms === null || r?.first_ms === undefined || r.last_ms === null) return undefined;
+    const g = def.partitioning.granularity;
+    return { first: keyForTime(g, r.first_ms), last: keyForTime(g, r.last_ms) };
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return undefined;
+    throw err;
+  }
 }
 
 /** The ledger rows of [from, to) (keys of one granularity sort lexicographically in time order). */
 export async function ledgerRowsInRange(pool: Pool, pipeline: string, from: string, to: string): Promise<StatusLedgerRow[]> {
   const { rows } = await pool.query<StatusLedgerRow>(
     `SELECT partition_key, status, params_hash, code_version, error, failed_step, error_type, workflow_id, run_id,
-            rows_loaded, rows_quarantined, finished_at
+            rows_loaded, rows_quarantined, rows_deduplicated, finished_at
        FROM ledger
       WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3
       ORDER BY partition_key`,

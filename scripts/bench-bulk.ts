@@ -231,7 +231,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(results.at(-1))}\n`);
       // Measure the next size on its own: drop this size's target and intermediates.
       await pool.query(`DROP TABLE IF EXISTS ${f.def.target.table}`);
-      for (const t of ['raw_records', 'staging_records', 'transformed_records', 'quarantine']) {
+      for (const t of ['quarantine']) {
         await pool.query(`DELETE FROM ${t} WHERE pipeline = $1`, [f.def.name]).catch(() => undefined);
       }
     }

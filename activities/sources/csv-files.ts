@@ -19,6 +19,20 @@ export interface CsvReadContext {
   readonly onUnplaced: (row: { sourceFile: string; lineNo: number; record: Record<string, unknown>; reason: string }) => void;
   /** Start of the pipeline's first partition: rows before it belong to no partition and are reported. */
   readonly firstPartitionStartMs?: number;
+  /** Called once per file after it was read to its end without error (see FileScan). */
+  readonly onFileScanned?: (scan: FileScan) => void;
+}
+
+/** What one full read of a landing file found: the file catalog's row (activities/unplaced.ts). */
+export interface FileScan {
+  readonly file: string;
+  /** Data rows (header and blank lines excluded). */
+  readonly rows: number;
+  /** Rows reported through `onUnplaced`. */
+  readonly unplaced: number;
+  /** Epoch ms of the earliest / latest placed row; undefined when no row was placed. */
+  readonly minTimeMs?: number;
+  readonly maxTimeMs?: number;
 }
 
 /** Marker field set on a row whose field count does not match the header; validation quarantines it. */
@@ -91,6 +105,10 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
   // pipeline (not .pipe) so a read error or an encoding failure reaches the parser's iterator.
   pipeline(createReadStream(path.join(ctx.folder, file)), textGuard(file), parser, () => undefined);
   let scanned = 0;
+  let rows = 0;
+  let unplaced = 0;
+  let minTimeMs: number | undefined;
+  let maxTimeMs: number | undefined;
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
       const { record: fields } = item;
@@ -115,16 +133,19 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
         }
         continue;
       }
+      rows++;
       const record: Record<string, unknown> = {};
       header.forEach((h, i) => (record[h] = fields[i] ?? null));
       if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;
       const parsed = parseInstant(record[src.timeColumn], timeOpts);
       if (!parsed.ok) {
+        unplaced++;
         ctx.onUnplaced({ sourceFile: file, lineNo, record, reason: `${src.timeColumn}: ${parsed.reason}` });
         continue;
       }
       const t = parsed.instant.epochMs;
       if (ctx.firstPartitionStartMs !== undefined && t < ctx.firstPartitionStartMs) {
+        unplaced++;
         ctx.onUnplaced({
           sourceFile: file,
           lineNo,
@@ -133,6 +154,8 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
         });
         continue;
       }
+      minTimeMs = minTimeMs === undefined ? t : Math.min(minTimeMs, t);
+      maxTimeMs = maxTimeMs === undefined ? t : Math.max(maxTimeMs, t);
       if (t >= window.startMs && t < window.endMs) yield { sourceFile: file, lineNo, record };
       if (++scanned % 50_000 === 0) ctx.heartbeat({ file, scanned });
     }
@@ -148,6 +171,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
     parser.destroy();
   }
   if (!header) throw nonRetryable(FailureType.SOURCE_FORMAT, `${file}: empty file, expected a header with ${src.requiredColumns.join(', ')}`);
+  ctx.onFileScanned?.({ file, rows, unplaced, minTimeMs, maxTimeMs });
 }
 
 /** Line breaks in `text`, counting CRLF, LF and a lone CR as one each. */

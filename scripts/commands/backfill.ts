@@ -4,7 +4,9 @@
  */
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { backfillWorkflowId, startOrAttachBackfill, validateRange } from '../../ops/backfill-client';
+import { backfillWorkflowId, listBackfills, renderBackfillSummary, startOrAttachBackfill, validateRange } from '../../ops/backfill-client';
+import { unplacedTotals } from '../../ops/unplaced';
+import { withLedgerPool } from './ledger-pool';
 import { loadConfig, workflowUiUrl, workflowsQueryUiUrl, type Config } from '../../infra/config';
 import { createPool } from '../../infra/db';
 import { resolveDatabase } from '../../infra/dev-stack';
@@ -117,7 +119,7 @@ export async function follow(client: Client, config: Config, workflowId: string,
   }
   if (!summary) return undefined;
   reporter.finish(frameOf(summary));
-  printSummary(config, summary);
+  await printSummary(config, summary);
   if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   if (summary.failed > 0 || summary.status === 'cancelled') process.exitCode = 1;
   return summary;
@@ -135,19 +137,10 @@ function frameOf(p: BackfillProgress) {
   };
 }
 
-function printSummary(config: Config, s: BackfillSummary): void {
-  say(
-    `${s.status === 'cancelled' ? 'CANCELLED' : s.failed > 0 ? 'FINISHED WITH FAILURES' : 'done'}: ${s.pipeline} [${s.from}, ${s.to}) ` +
-      `${s.done} done (${s.unchanged} unchanged, ${s.joined} joined other runs), ${s.failed} failed, ${s.skipped} skipped ` +
-      `in ${(s.durationMs / 1000).toFixed(1)} s (${s.rate}/s, ${s.runs} run${s.runs === 1 ? '' : 's'}, peak ${s.maxRunning} at once)`,
-  );
-  for (const f of s.failures.slice(0, 20)) {
-    say(`  ✗ ${f.partition}: ${f.error.split('\n')[0]?.slice(0, 200)}`);
-    say(`      ${workflowUiUrl(config, `${s.pipeline}/${f.partition}`)}`);
-  }
-  if (s.failed > 20) say(`  … and ${s.failed - 20} more: datapulse status ${s.pipeline} --from ${s.from} --to ${s.to}`);
-  if (s.failed > 0) say(`re-run the failures: datapulse backfill ${s.pipeline} --from ${s.from} --to ${s.to} --only-failed`);
-  say(`ledger: SELECT status, count(*) FROM ${config.schema}.ledger WHERE pipeline = '${s.pipeline}' AND partition_key >= '${s.from}' AND partition_key < '${s.to}' GROUP BY 1;`);
+async function printSummary(config: Config, s: BackfillSummary): Promise<void> {
+  // Best effort: the summary is printed even when the database cannot be reached from here.
+  const unplaced = await withLedgerPool(config, 'datapulse-backfill', (pool) => unplacedTotals(pool, s.pipeline)).catch(() => undefined);
+  for (const line of renderBackfillSummary(config, s, unplaced)) say(line);
 }
 
 async function manage(sub: (typeof SUBCOMMANDS)[number], args: string[], opts: BackfillOptions): Promise<void> {
@@ -155,17 +148,16 @@ async function manage(sub: (typeof SUBCOMMANDS)[number], args: string[], opts: B
   const client = await connectClient(config);
   try {
     if (sub === 'list') {
-      let n = 0;
-      for await (const wf of client.workflow.list({ query: 'WorkflowType="backfillWorkflow" ORDER BY StartTime DESC' })) {
-        if (n++ >= 50) break;
+      const backfills = await listBackfills(client, { limit: 50 });
+      for (const wf of backfills) {
         let detail = '';
-        if (wf.status.name === 'RUNNING') {
+        if (wf.status === 'RUNNING') {
           const p = await client.workflow.getHandle(wf.workflowId).query<BackfillProgress>('progress').catch(() => undefined);
           if (p) detail = ` ${p.done + p.failed + p.skipped}/${p.total} (failed ${p.failed}, running ${p.running}, ${p.rate}/s${p.paused ? ', PAUSED' : ''})`;
         }
-        process.stdout.write(`${wf.status.name.padEnd(10)} ${wf.workflowId}  started ${wf.startTime.toISOString()}${detail}\n`);
+        process.stdout.write(`${wf.status.padEnd(10)} ${wf.workflowId}  started ${wf.startTime.toISOString()}${detail}\n`);
       }
-      if (n === 0) say('no backfills');
+      if (backfills.length === 0) say('no backfills');
       return;
     }
     const id = args[0];

@@ -1,11 +1,14 @@
 import { loadConfig, type Config } from '../../infra/config';
 import type { Pool } from '../../infra/db';
 import { withLedgerPool } from './ledger-pool';
+import { unplacedTotals } from '../../ops/unplaced';
 import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
 import {
   computePipelineStatus,
-  earliestLedgerKey,
+  ledgerSpan,
+  sourceSpan,
+  unionSpans,
   checkResultsInRange,
   ledgerRowsInRange,
   renderStatus,
@@ -51,15 +54,19 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
     }
     throw err;
   };
-  const earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name).catch(noLedger) : undefined;
-  const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
+  const known =
+    opts.from === undefined || opts.to === undefined
+      ? unionSpans(await ledgerSpan(deps.pool, def.name).catch(noLedger), await sourceSpan(deps.pool, def))
+      : undefined;
+  const { from, to } = resolveStatusRange(def, opts, known, (deps.now ?? Date.now)());
   const rows = await withEndedRunsShown(deps.temporal, def.name, await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger));
   const computed = computePipelineStatus(def, from, to, rows);
   const checks = await checkResultsInRange(deps.pool, def.name, from, to, computed.failed.map((f) => f.key)).catch((err: unknown) => {
     if ((err as { code?: string }).code === '42P01') return undefined; // schema from before checks existed
     throw err;
   });
-  const map: StatusMap = checks ? { ...computed, checks } : computed;
+  const unplaced = def.source.kind === 'csv-files' ? await unplacedTotals(deps.pool, def.name) : undefined;
+  const map: StatusMap = { ...computed, ...(checks ? { checks } : {}), ...(unplaced ? { unplaced } : {}) };
   const output = opts.json ? `${JSON.stringify(statusJson(map, deps.config), null, 2)}\n` : renderStatus(map, { config: deps.config });
   return { map, output };
 }

@@ -12,6 +12,7 @@ import {
   gridLineCount,
   renderStatus,
   resolveStatusRange,
+  unionSpans,
   statusJson,
   StatusRangeError,
   type StatusLedgerRow,
@@ -61,7 +62,7 @@ describe('computeStatus', () => {
   it('gives every partition its state and counts them', () => {
     expect(map.total).toBe(9);
     expect(map.counts).toEqual({ succeeded: 3, stale: 2, failed: 1, running: 1, missing: 2 });
-    expect(map.rows).toEqual({ loaded: 15, quarantined: 0 });
+    expect(map.rows).toEqual({ loaded: 15, quarantined: 0, deduplicated: 0 });
   });
 
   it('groups consecutive equal states into runs covering the range', () => {
@@ -191,7 +192,7 @@ describe('renderStatus', () => {
 
   it('says when everything is up to date', () => {
     const out = renderStatus(hourly([row('2024-07-01T00')], '2024-07-01T00', '2024-07-01T01'), { config });
-    expect(out).toContain('next: all 1 partitions are up to date\n');
+    expect(out).toContain('next: the 1 partition is up to date\n');
     expect(out).not.toContain('failed:');
   });
 });
@@ -220,15 +221,19 @@ describe('statusJson', () => {
 describe('resolveStatusRange', () => {
   const now = Date.parse('2024-07-10T13:25:00Z');
 
-  it('ends at the present and starts at the earliest ledger key by default', () => {
-    expect(resolveStatusRange(weather, {}, '2024-07-01T05', now)).toEqual({ from: '2024-07-01T05', to: '2024-07-10T13' });
-    expect(resolveStatusRange(cityWeather, {}, '2012-01-01', now)).toEqual({ from: '2012-01-01', to: '2024-07-10' });
+  it('covers the known span (ledger and landing files) by default, not through the present', () => {
+    expect(resolveStatusRange(weather, {}, { first: '2024-07-01T05', last: '2024-07-03T10' }, now)).toEqual({ from: '2024-07-01T05', to: '2024-07-03T11' });
+    expect(resolveStatusRange(cityWeather, {}, { first: '2012-01-01', last: '2015-12-31' }, now)).toEqual({ from: '2012-01-01', to: '2016-01-01' });
+    // --from after everything known: through the present.
+    expect(resolveStatusRange(weather, { from: '2024-07-08T00' }, { first: '2024-07-01T05', last: '2024-07-03T10' }, now)).toEqual({ from: '2024-07-08T00', to: '2024-07-10T13' });
+    expect(unionSpans({ first: '2015-12-30', last: '2015-12-30' }, undefined, { first: '2015-12-28', last: '2015-12-31' })).toEqual({ first: '2015-12-28', last: '2015-12-31' });
+    expect(unionSpans(undefined)).toBeUndefined();
   });
 
   it('looks back 7 days (hourly) / 90 days (daily) when the ledger is empty', () => {
     expect(resolveStatusRange(weather, {}, undefined, now)).toEqual({ from: '2024-07-03T13', to: '2024-07-10T13' });
     expect(resolveStatusRange(cityWeather, {}, undefined, now)).toEqual({ from: shiftKey('daily', '2024-07-10', -90), to: '2024-07-10' });
-    expect(resolveStatusRange(weather, { to: '2024-07-02T00' }, '2024-07-05T00', now)).toEqual({ from: '2024-06-25T00', to: '2024-07-02T00' });
+    expect(resolveStatusRange(weather, { to: '2024-07-02T00' }, { first: '2024-07-05T00', last: '2024-07-06T00' }, now)).toEqual({ from: '2024-06-25T00', to: '2024-07-02T00' });
   });
 
   it('takes explicit keys and rejects bad ones in one line naming the flag', () => {
