@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import { validateChecks, type Check } from './checks';
 import { assertIdentifier } from './sql';
-import { Granularity, keyToStartMs, type PartitionWindow, type Partitioning } from './partition';
+import { Granularity, keyToStartMs, STATIC_KEY, type PartitionWindow, type Partitioning } from './partition';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type Params = { readonly [k: string]: JsonValue };
@@ -174,3 +174,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
 
 export const hourly = (start: string): Partitioning => ({ granularity: Granularity.HOURLY, start });
 export const daily = (start: string): Partitioning => ({ granularity: Granularity.DAILY, start });
+/** Calendar months from `start` (a key such as `2012-01`). */
+export const monthly = (start: string): Partitioning => ({ granularity: Granularity.MONTHLY, start });
+/** Unpartitioned: one key, `all` — a snapshot table (e.g. a directory of employees) re-loaded as a whole. */
+export const unpartitioned = (): Partitioning => ({ granularity: Granularity.STATIC, start: STATIC_KEY });
