@@ -20,6 +20,10 @@ export const FailureType = {
   COUNT_MISMATCH: 'CountMismatch',
   /** A blocking data quality check failed (see core/checks.ts); the message names check, value and threshold. */
   CHECK_FAILED: 'CheckFailed',
+  /** A derived partition's upstream partitions have not all succeeded; the message names them and the command that fills them. */
+  UPSTREAM_NOT_READY: 'UpstreamNotReady',
+  /** A derived query reaches a relation outside its declared inputs. */
+  UNDECLARED_INPUT: 'UndeclaredInput',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -34,6 +38,8 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.TRANSFORM,
   FailureType.COUNT_MISMATCH,
   FailureType.CHECK_FAILED,
+  FailureType.UPSTREAM_NOT_READY,
+  FailureType.UNDECLARED_INPUT,
   'InvalidIdentifierError',
   'PipelineDefinitionError',
 ];

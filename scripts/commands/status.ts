@@ -3,6 +3,7 @@ import type { Pool } from '../../infra/db';
 import { withLedgerPool } from './ledger-pool';
 import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
+import { staleKeys } from '../../activities/staleness';
 import {
   computePipelineStatus,
   earliestLedgerKey,
@@ -43,7 +44,10 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
   };
   const earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name).catch(noLedger) : undefined;
   const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
-  const rows = await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger);
+  const ledgerRows = await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger);
+  // Staleness that propagates from inputs (derived datasets), from the ledger alone.
+  const staleInputs = await staleKeys(deps.pool, deps.registry, def.name, from, to);
+  const rows = ledgerRows.map((r) => (staleInputs.has(r.partition_key) ? { ...r, inputs_stale: true } : r));
   const computed = computePipelineStatus(def, from, to, rows);
   const checks = await checkResultsInRange(deps.pool, def.name, from, to, computed.failed.map((f) => f.key)).catch((err: unknown) => {
     if ((err as { code?: string }).code === '42P01') return undefined; // schema from before checks existed
