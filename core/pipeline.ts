@@ -77,7 +77,8 @@ export interface DerivedQueryContext<P extends Params = Params> {
  *
  * The query names its inputs only as `{{name}}` placeholders; the activity replaces each with a
  * sub-select of that input's validated, quoted target table restricted to the upstream partitions
- * the mapping selects (`dp_partition` in a bound range). Bound values: `:partition` (text),
+ * the mapping selects (`dp_partition` in a bound range), aliased as the input's name (refer to its
+ * columns as `name.col`; do not alias the placeholder again). Bound values: `:partition` (text),
  * `:window_start` and `:window_end` (timestamptz of [start, end)), and `:param_<name>` for scalar
  * params. Before running it, the activity EXPLAINs the expanded query and refuses any relation that
  * is not one of the declared inputs' tables (a table named directly, a view, another schema), and

@@ -74,9 +74,10 @@ export function expandDerivedQuery(
     const i = byName.get(name);
     if (!i) throw nonRetryable(FailureType.CONFIG, `derived query names {{${name}}}, which is not a declared input (inputs: ${[...byName.keys()].join(', ')})`);
     const table = `${ident(schema, 'schema')}.${ident(i.table, 'table')}`;
-    if (i.range.count === 0) return `(SELECT * FROM ${table} WHERE false)`;
-    if (i.range.from === STATIC_KEY) return `(SELECT * FROM ${table} WHERE dp_partition = ${bind(STATIC_KEY)})`;
-    return `(SELECT * FROM ${table} WHERE dp_partition >= ${bind(i.range.from)} AND dp_partition < ${bind(i.range.to)})`;
+    const alias = ident(name, 'input');
+    if (i.range.count === 0) return `(SELECT * FROM ${table} WHERE false) AS ${alias}`;
+    if (i.range.from === STATIC_KEY) return `(SELECT * FROM ${table} WHERE dp_partition = ${bind(STATIC_KEY)}) AS ${alias}`;
+    return `(SELECT * FROM ${table} WHERE dp_partition >= ${bind(i.range.from)} AND dp_partition < ${bind(i.range.to)}) AS ${alias}`;
   });
   if (/\{\{/.test(sql)) throw nonRetryable(FailureType.CONFIG, 'derived query has a malformed {{placeholder}}: use {{input_name}}');
   const positions = new Map<string, string>();
