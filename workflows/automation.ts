@@ -29,8 +29,9 @@ export interface AutomationInput {
 
 export const upstreamLoadedSignal = defineSignal<[UpstreamLoad]>(UPSTREAM_LOADED_SIGNAL);
 
+// Planning is a few small queries: a short timeout, so a worker that dies mid-plan is replaced fast.
 const { planAutomation } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 

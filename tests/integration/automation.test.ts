@@ -5,7 +5,6 @@
  * nothing; a pipeline with `automation: 'manual'` is never started.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Client } from '@temporalio/client';
 import { keysInRange } from '../../core/partition';
 import { createRegistry } from '../../core/registry';
 import { definePipeline } from '../../core/pipeline';
@@ -15,7 +14,7 @@ import { cityWeatherMonthly } from '../../pipelines/city-weather-monthly';
 import { weather } from '../../pipelines/weather';
 import { weatherDaily } from '../../pipelines/weather-daily';
 import { createHarness, recordHistory, type Harness } from './harness';
-import { waitFor } from './processes';
+import { executions, waitFor } from './processes';
 
 const DAY = '2023-07-20';
 const HOURS = [...keysInRange('hourly', `${DAY}T00`, '2023-07-21T00')];
@@ -29,12 +28,6 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-/** Every execution (run) of a workflow id, from visibility. */
-export async function executions(client: Client, workflowId: string): Promise<string[]> {
-  const runs: string[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(w.runId);
-  return runs;
-}
 
 async function ledgerRow(pipeline: string, key: string) {
   const { rows } = await h.pool.query('SELECT status, run_id FROM ledger WHERE pipeline = $1 AND partition_key = $2', [pipeline, key]);
