@@ -58,6 +58,7 @@ program
   .option('--force', 're-run every partition in the range')
   .option('--only-failed', 're-run only failed and missing partitions')
   .option('--stale', 're-run partitions whose params, code version or source changed since they succeeded')
+  .option('--with-upstream', 'first fill what is missing or stale in every pipeline this one reads (derived datasets), in dependency order')
   .option('--dry-run', 'print the plan (partitions per state) and start nothing')
   .option('--no-wait', 'print the backfill id and UI link, do not follow progress')
   .option('--json', 'print the plan / summary / status as JSON on stdout')

@@ -99,3 +99,18 @@ describe('unpartitioned snapshot', () => {
     expect(mappingProblem(rollUp(), S, D)).toMatch(/unpartitioned pipeline can only read/);
   });
 });
+
+describe('backfill --with-upstream plan', () => {
+  it('fills the days before the months (and the earlier months the moving average reads), the hours before the days', async () => {
+    const { planWithUpstream } = await import('../../ops/upstream-plan');
+    const { registry } = await import('../../pipelines');
+    expect(planWithUpstream(registry, 'city_weather_monthly', '2012-02', '2012-04')).toEqual([
+      { pipeline: 'city_weather', from: '2012-01-01', to: '2012-04-01', sequential: false },
+      { pipeline: 'city_weather_monthly', from: '2012-01', to: '2012-04', sequential: true },
+    ]);
+    expect(planWithUpstream(registry, 'weather_daily', '2024-05-01', '2024-05-03')).toEqual([
+      { pipeline: 'weather', from: '2024-05-01T00', to: '2024-05-03T00', sequential: false },
+      { pipeline: 'weather_daily', from: '2024-05-01', to: '2024-05-03', sequential: false },
+    ]);
+  });
+});
