@@ -264,9 +264,18 @@ async function describeOrUndefined(handle: ScheduleHandle): Promise<ScheduleDesc
  * (The SDK's update is describe-then-replace without a conflict token: a pause landing between the
  * two would be lost. Apply is a deploy-time step, so that window is accepted.)
  */
+/**
+ * Whether a pipeline gets a Temporal Schedule: every pipeline except derived datasets with
+ * automation (the default), which run when their inputs load instead of on the clock.
+ */
+export function needsSchedule(def: Pick<PipelineDefinition, 'source' | 'automation'>): boolean {
+  return !(def.source.kind === 'derived' && def.automation !== 'manual');
+}
+
 export async function applySchedules(client: Client, config: Pick<Config, 'taskQueue'>, registry: Registry): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   for (const def of registry.pipelines) {
+    if (!needsSchedule(def)) continue;
     const opts = scheduleOptionsFor(def, config); // validates settings before touching the server
     const handle = client.schedule.getHandle(opts.scheduleId);
     let current = await describeOrUndefined(handle);
@@ -446,7 +455,7 @@ export interface ScheduleListing {
 /** Every registered pipeline's schedule (or its absence), plus DataPulse schedules of unregistered pipelines. */
 export async function listSchedules(client: Client, config: Pick<Config, 'taskQueue'>, registry: Registry): Promise<ScheduleListing> {
   const pipelines = await Promise.all(
-    registry.pipelines.map(async (def) => {
+    registry.pipelines.filter(needsSchedule).map(async (def) => {
       const scheduleId = scheduleIdFor(def.name);
       const desc = await describeOrUndefined(client.schedule.getHandle(scheduleId));
       return { pipeline: def.name, scheduleId, details: desc && details(def, desc, config, 1) };

@@ -300,7 +300,7 @@ function renderGrid(map: StatusMap): string[] {
     hourly
       ? `${indent}${'UTC day'.padEnd(labelWidth)}  ${ruler(width, [0, 6, 12, 18], 0)}`
       : monthly
-        ? `${indent}${'year'.padEnd(labelWidth)}  ${ruler(width, [1, 6, 12], 1)}`
+        ? `${indent}${'year'.padEnd(labelWidth)}  ${ruler(width, [1, 6, 10], 1)}`
         : `${indent}${'month'.padEnd(labelWidth)}  ${ruler(width, [1, 10, 20, 30], 1)}`,
   ];
   let label = '';

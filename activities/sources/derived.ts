@@ -20,6 +20,7 @@ import type { DerivedSource, Params, PipelineDefinition, SourceRecord } from '..
 import type { Registry } from '../../core/registry';
 import { assertIdentifier, ident } from '../../core/sql';
 import { FailureType, nonRetryable } from '../errors';
+import { ensureTargetTable } from '../target';
 
 /** One upstream partition a derived partition read: which load (run id, data version) it was. */
 export interface ConsumedInput {
@@ -140,6 +141,9 @@ export async function* readDerived(def: PipelineDefinition, window: PartitionWin
   const source = def.source as DerivedSource;
   const key = window.key;
   const inputs = resolveInputs(def, opts.registry, key);
+  // An input that never loaded has no table yet (a pipeline reading its own earlier partitions, on
+  // its first partition): create it empty, as its first load would, so the query can name it.
+  for (const input of inputs) await ensureTargetTable(opts.pool, input.def);
   const client: PoolClient = await opts.pool.connect();
   let open = false;
   try {
