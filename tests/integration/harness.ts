@@ -45,6 +45,8 @@ export interface HarnessOptions {
   readonly metrics?: boolean;
   /** Logger of the worker (and of the SDK runtime, if this is the file's first harness). */
   readonly logger?: Logger;
+  /** Extra environment of the worker's activities, e.g. `{ OPENLINEAGE_URL }`. */
+  readonly env?: Record<string, string>;
   /** Worker configuration to change, e.g. `{ slackWebhookUrl }` for alert tests. */
   readonly configOverrides?: Partial<Config>;
 }
@@ -82,7 +84,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     logger,
     metrics,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    env: { WEATHER_API_URL: api.url },
+    env: { WEATHER_API_URL: api.url, ...opts.env },
     client,
     overrides: { shutdownGraceTime: '1 second', ...opts.workerOverrides },
   });
