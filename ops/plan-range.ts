@@ -16,7 +16,8 @@ export async function planRange(pool: Pool, def: PipelineDefinition, from: strin
   const { rows } = await pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
     `SELECT partition_key, status, params_hash, code_version FROM ledger
       WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3`,
-    [def.name, from, to],
+    // A static pipeline's one key `all` is both ends of its range: widen the text bound to include it.
+    [def.name, from, def.partitioning.granularity === 'static' ? `${to}z` : to],
   );
   const byKey = new Map(rows.map((r) => [r.partition_key, r]));
   const current = currentFingerprint(def);

@@ -44,9 +44,11 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
   };
   const earliest = opts.from === undefined ? await earliestLedgerKey(deps.pool, def.name).catch(noLedger) : undefined;
   const { from, to } = resolveStatusRange(def, opts, earliest, (deps.now ?? Date.now)());
-  const ledgerRows = await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger);
+  // A static pipeline's range is its one key `all` ([all, all) as keys): widen the text bound to include it.
+  const upper = def.partitioning.granularity === 'static' ? `${to}z` : to;
+  const ledgerRows = await ledgerRowsInRange(deps.pool, def.name, from, upper).catch(noLedger);
   // Staleness that propagates from inputs (derived datasets), from the ledger alone.
-  const staleInputs = await staleKeys(deps.pool, deps.registry, def.name, from, to);
+  const staleInputs = await staleKeys(deps.pool, deps.registry, def.name, from, upper);
   const rows = ledgerRows.map((r) => (staleInputs.has(r.partition_key) ? { ...r, inputs_stale: true } : r));
   const computed = computePipelineStatus(def, from, to, rows);
   const checks = await checkResultsInRange(deps.pool, def.name, from, to, computed.failed.map((f) => f.key)).catch((err: unknown) => {
