@@ -391,6 +391,9 @@ function partitionAt(input: ScheduledPartitionInput | undefined, at: Date): stri
 
 async function describeRegistered(client: Client, registry: Registry, pipeline: string): Promise<{ def: PipelineDefinition; scheduleId: string; handle: ScheduleHandle; desc: ScheduleDescription }> {
   const def = registry.get(pipeline); // UnknownPipelineError
+  if (!needsSchedule(def)) {
+    throw new ScheduleSettingsError(`${def.name} is a derived dataset run by automation when its inputs load: it has no schedule (declare automation: 'manual' to schedule it)`);
+  }
   const scheduleId = scheduleIdFor(def.name);
   const handle = client.schedule.getHandle(scheduleId);
   const desc = await describeOrUndefined(handle);
