@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
-import { keyAt, countKeys, type Granularity } from '../core/partition';
+import { keyAt, countKeys, shiftKey, type Granularity } from '../core/partition';
+import { staleKeys } from './staleness';
 import { ledgerRowState, planAction, type BackfillMode, type PartitionState } from '../core/plan';
 import type { Registry } from '../core/registry';
 import { FailureType, nonRetryable } from './errors';
@@ -65,7 +66,9 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
       'SELECT partition_key, status, params_hash, code_version FROM ledger WHERE pipeline = $1 AND partition_key = ANY($2::text[])',
       [input.pipeline, keys],
     );
-    const byKey = new Map(rows.map((r) => [r.partition_key, r]));
+    // Derived datasets: a partition whose inputs changed is stale too (ledger and consumed inputs only).
+    const staleInputs = def.source.kind === 'derived' && keys.length > 0 ? await staleKeys(deps.pool, deps.registry, def.name, keys[0], shiftKey(input.granularity, keys[keys.length - 1]!, 1)) : undefined;
+    const byKey = new Map(rows.map((r) => [r.partition_key, staleInputs?.has(r.partition_key) ? { ...r, inputs_stale: true } : r]));
     const current = currentFingerprint(def);
     const items: PlannedPartition[] = [];
     const states: Partial<Record<PartitionState, number>> = {};

@@ -1,5 +1,6 @@
 /** Every activity the worker hosts. Workflows import only the *type* of this module. */
 import { createAlertActivities, type AlertActivityDeps } from './alert-activities';
+import { createAutomationActivities } from './automation-activities';
 import { createBackfillActivities, type BackfillActivityDeps } from './backfill-activities';
 import { createPartitionActivities, type ActivityDeps } from './partition-activities';
 import { classifyingDataErrors } from './db-errors';
@@ -13,7 +14,7 @@ export function createActivities(deps: ActivityDeps & BackfillActivityDeps & Ale
   const validate = classifyingDataErrors('validate', partition.validate);
   const transform = classifyingDataErrors('transform', partition.transform);
   const load = classifyingDataErrors('load', partition.load);
-  return { ...partition, ingest, validate, transform, load, ...createBackfillActivities(deps), ...createAlertActivities(deps) };
+  return { ...partition, ingest, validate, transform, load, ...createBackfillActivities(deps), ...createAlertActivities(deps), ...createAutomationActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -24,6 +24,7 @@ import { FailureType, nonRetryable } from './errors';
 import { assertWindowEnded } from './windows';
 import { readCsvFiles, ROW_ERROR_FIELD, type FileScan } from './sources/csv-files';
 import { readHttpJson } from './sources/http-json';
+import { readDerived, recordConsumedInputs } from './sources/derived';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
 import { recordFileScans, unplacedRefusal, type UnplacedRow } from './unplaced';
 import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
@@ -88,6 +89,10 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const heartbeat = (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
     const signal = c?.cancellationSignal ?? new AbortController().signal;
     if (def.source.kind === 'http-json') return readHttpJson(def.source, window, def.params, { env, signal, heartbeat });
+    if (def.source.kind === 'derived') {
+      const ref = { pipeline: def.name, partition: window.key, consumedRunId: c?.info.workflowExecution?.runId ?? null };
+      return readDerived(def, window, def.params, { pool, registry, heartbeat, onConsumed: (consumed) => withTransaction(pool, (cl) => recordConsumedInputs(cl, ref, consumed)) });
+    }
     return readCsvFiles(def.source, window, {
       folder: path.join(deps.config.landingDir, def.name),
       heartbeat,

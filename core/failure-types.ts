@@ -42,6 +42,10 @@ export const FailureType = {
    * in a way DataPulse does not migrate (see activities/schema-drift.ts).
    */
   TARGET_SCHEMA_DRIFT: 'TargetSchemaDrift',
+  /** A derived partition's upstream partitions have not all succeeded; the message names them and the command that fills them. */
+  UPSTREAM_NOT_READY: 'UpstreamNotReady',
+  /** A derived query reaches a relation outside its declared inputs. */
+  UNDECLARED_INPUT: 'UndeclaredInput',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -61,6 +65,8 @@ export const NON_RETRYABLE_TYPES: string[] = [
   FailureType.WINDOW_OPEN,
   FailureType.SOURCE_UNPLACED,
   FailureType.TARGET_SCHEMA_DRIFT,
+  FailureType.UPSTREAM_NOT_READY,
+  FailureType.UNDECLARED_INPUT,
   'InvalidIdentifierError',
   'PipelineDefinitionError',
 ];

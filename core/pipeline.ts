@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import { validateChecks, type Check } from './checks';
 import { assertIdentifier } from './sql';
 import { assertTimeOptions } from './time';
-import { Granularity, keyToStartMs, type PartitionWindow, type Partitioning } from './partition';
+import type { PartitionMapping } from './mapping';
+import { Granularity, keyToStartMs, STATIC_KEY, type PartitionWindow, type Partitioning } from './partition';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 export type Params = { readonly [k: string]: JsonValue };
@@ -74,7 +75,39 @@ export interface CsvFilesSource {
   readonly delimiter?: string;
 }
 
-export type Source<P extends Params = Params> = HttpJsonSource<P> | CsvFilesSource;
+/** One named input of a derived dataset: another pipeline (or the pipeline itself) and a partition mapping. */
+export interface DerivedInput {
+  /** Registered pipeline whose target table is read. May be the pipeline itself with `offsetBy(n ≥ 1)` (running totals). */
+  readonly pipeline: string;
+  /** Which upstream partitions a partition reads (core/mapping.ts). */
+  readonly mapping: PartitionMapping;
+}
+
+/** What a derived query may use, besides its inputs. */
+export interface DerivedQueryContext<P extends Params = Params> {
+  readonly partition: string;
+  readonly params: P;
+}
+
+/**
+ * A derived dataset: rows computed by one SQL query over the target tables of other pipelines.
+ *
+ * The query names its inputs only as `{{name}}` placeholders; the activity replaces each with a
+ * sub-select of that input's validated, quoted target table restricted to the upstream partitions
+ * the mapping selects (`dp_partition` in a bound range), aliased as the input's name (refer to its
+ * columns as `name.col`; do not alias the placeholder again). Bound values: `:partition` (text),
+ * `:window_start` and `:window_end` (timestamptz of [start, end)), and `:param_<name>` for scalar
+ * params. Before running it, the activity EXPLAINs the expanded query and refuses any relation that
+ * is not one of the declared inputs' tables (a table named directly, a view, another schema), and
+ * runs it in a READ ONLY transaction. Order the rows (ORDER BY) so the data checksum is stable.
+ */
+export interface DerivedSource<P extends Params = Params> {
+  readonly kind: 'derived';
+  readonly inputs: Readonly<Record<string, DerivedInput>>;
+  readonly query: string | ((ctx: DerivedQueryContext<P>) => string);
+}
+
+export type Source<P extends Params = Params> = HttpJsonSource<P> | CsvFilesSource | DerivedSource<P>;
 
 /** Thrown by a source's pure parser when the input does not have the expected shape. */
 export class SourceFormatError extends Error {
@@ -146,6 +179,12 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * partition in `check_results`; a failing blocking check fails the partition before load. @default []
    */
   readonly checks?: readonly Check[];
+  /**
+   * Derived datasets only: `auto` starts a partition as soon as every upstream partition it maps to
+   * has loaded (and re-runs it when they change); `manual` leaves that to schedules, `run` and
+   * `backfill --stale`. @default "auto"
+   */
+  readonly automation?: 'auto' | 'manual';
 }
 
 /** Thrown when a pipeline definition is inconsistent. */
@@ -189,6 +228,22 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
   const ratio = def.maxRejectedRatio ?? 0.5;
   if (ratio < 0 || ratio > 1) fail('maxRejectedRatio must be within [0, 1]');
+  if (def.source.kind === 'derived') {
+    const names = Object.keys(def.source.inputs);
+    if (names.length === 0) fail('a derived source needs at least one input');
+    for (const [name, input] of Object.entries(def.source.inputs)) {
+      try {
+        assertIdentifier(name, 'input');
+        assertIdentifier(input.pipeline, 'pipeline');
+      } catch (err) {
+        fail(`input ${name}: ${(err as Error).message}`);
+      }
+      if (input.pipeline === def.name && !(input.mapping.kind === 'window' && input.mapping.offset >= 1)) {
+        fail(`input ${name} reads the pipeline itself: only earlier partitions can be read (offsetBy(n), n ≥ 1), or it would wait for itself`);
+      }
+    }
+  }
+  if (def.automation !== undefined && def.automation !== 'auto' && def.automation !== 'manual') fail(`automation must be "auto" or "manual", got ${String(def.automation)}`);
   try {
     validateChecks(def.checks ?? []);
   } catch (err) {
@@ -212,3 +267,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
 
 export const hourly = (start: string): Partitioning => ({ granularity: Granularity.HOURLY, start });
 export const daily = (start: string): Partitioning => ({ granularity: Granularity.DAILY, start });
+/** Calendar months from `start` (a key such as `2012-01`). */
+export const monthly = (start: string): Partitioning => ({ granularity: Granularity.MONTHLY, start });
+/** Unpartitioned: one key, `all` — a snapshot table (e.g. a directory of employees) re-loaded as a whole. */
+export const unpartitioned = (): Partitioning => ({ granularity: Granularity.STATIC, start: STATIC_KEY });

@@ -28,6 +28,8 @@ export interface LedgerFingerprint {
   readonly status: 'running' | 'succeeded' | 'failed';
   readonly paramsHash: string | null;
   readonly codeVersion: string | null;
+  /** An upstream partition it consumed has changed or is stale (activities/staleness.ts). @default false */
+  readonly inputsStale?: boolean;
 }
 
 export interface CurrentFingerprint {
@@ -39,7 +41,7 @@ export function partitionState(row: LedgerFingerprint | undefined, current: Curr
   if (!row) return PartitionState.MISSING;
   if (row.status === 'failed') return PartitionState.FAILED;
   if (row.status === 'running') return PartitionState.RUNNING;
-  if (row.paramsHash !== current.paramsHash || row.codeVersion !== current.codeVersion) return PartitionState.STALE;
+  if (row.paramsHash !== current.paramsHash || row.codeVersion !== current.codeVersion || row.inputsStale) return PartitionState.STALE;
   return PartitionState.SUCCEEDED;
 }
 
@@ -48,11 +50,13 @@ export interface LedgerStateRow {
   readonly status: LedgerFingerprint['status'];
   readonly params_hash: string | null;
   readonly code_version: string | null;
+  /** Set by callers that computed input staleness (derived datasets). */
+  readonly inputs_stale?: boolean;
 }
 
 /** partitionState of a ledger row as selected (undefined: no row, the partition is missing). */
 export function ledgerRowState(row: LedgerStateRow | undefined, current: CurrentFingerprint): PartitionState {
-  return partitionState(row && { status: row.status, paramsHash: row.params_hash, codeVersion: row.code_version }, current);
+  return partitionState(row && { status: row.status, paramsHash: row.params_hash, codeVersion: row.code_version, inputsStale: row.inputs_stale }, current);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { PipelineDefinition } from './pipeline';
+import { checkGraph } from './graph';
 
 /** Thrown when a pipeline name is not registered. */
 export class UnknownPipelineError extends Error {
@@ -10,10 +11,13 @@ export class UnknownPipelineError extends Error {
 
 export interface Registry {
   readonly pipelines: readonly PipelineDefinition[];
+  /** Pipeline names in dependency order (every pipeline after the ones it reads). */
+  readonly order: readonly string[];
   get(name: string): PipelineDefinition;
   has(name: string): boolean;
 }
 
+/** The registry of definitions. Throws on a duplicate name, and PipelineGraphError on unknown inputs or cycles. */
 // Definitions are generic in their schema and params; the registry holds them type-erased.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function createRegistry(defs: readonly PipelineDefinition<any, any>[]): Registry {
@@ -22,8 +26,11 @@ export function createRegistry(defs: readonly PipelineDefinition<any, any>[]): R
     if (byName.has(d.name)) throw new Error(`pipeline ${d.name} registered twice`);
     byName.set(d.name, d as PipelineDefinition);
   }
+  // Unknown inputs, misfit mappings and cycles are refused here, when the registry loads.
+  const order = checkGraph([...byName.values()]);
   return {
     pipelines: [...byName.values()],
+    order,
     has: (name) => byName.has(name),
     get(name) {
       const d = byName.get(name);

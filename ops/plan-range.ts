@@ -11,11 +11,13 @@ export interface RangePlan {
   readonly actions: Record<PlanAction, number>;
 }
 
-export async function planRange(pool: Pool, def: PipelineDefinition, from: string, to: string, mode: BackfillMode): Promise<RangePlan> {
+/** Counts per state and action of [from, to). `inputsStale`: keys whose inputs changed (derived datasets). */
+export async function planRange(pool: Pool, def: PipelineDefinition, from: string, to: string, mode: BackfillMode, inputsStale?: ReadonlySet<string>): Promise<RangePlan> {
   const { rows } = await pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
     `SELECT partition_key, status, params_hash, code_version FROM ledger
       WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3`,
-    [def.name, from, to],
+    // A static pipeline's one key `all` is both ends of its range: widen the text bound to include it.
+    [def.name, from, def.partitioning.granularity === 'static' ? `${to}z` : to],
   );
   const byKey = new Map(rows.map((r) => [r.partition_key, r]));
   const current = currentFingerprint(def);
@@ -23,7 +25,8 @@ export async function planRange(pool: Pool, def: PipelineDefinition, from: strin
   const actions: Record<PlanAction, number> = { run: 0, 'if-changed': 0, skip: 0 };
   let total = 0;
   for (const key of keysInRange(def.partitioning.granularity, from, to)) {
-    const r = byKey.get(key);
+    const row = byKey.get(key);
+    const r = row && inputsStale?.has(key) ? { ...row, inputs_stale: true } : row;
     const state = ledgerRowState(r, current);
     states[state]++;
     actions[planAction(state, mode)]++;

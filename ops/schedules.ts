@@ -67,8 +67,9 @@ export interface ResolvedScheduleSettings {
   readonly catchupWindow: Duration;
 }
 
-const MINUTES_PER_STEP: Record<Granularity, number> = { [Granularity.HOURLY]: 60, [Granularity.DAILY]: 1440 };
-const DEFAULT_OFFSET_MINUTES: Record<Granularity, number> = { [Granularity.HOURLY]: 5, [Granularity.DAILY]: 30 };
+/** Offsets must fall inside the shortest partition: an hour, a day, February (monthly), a day (static: refreshed daily). */
+const MINUTES_PER_STEP: Record<Granularity, number> = { hourly: 60, daily: 1440, monthly: 28 * 1440, static: 1440 };
+const DEFAULT_OFFSET_MINUTES: Record<Granularity, number> = { hourly: 5, daily: 30, monthly: 60, static: 30 };
 const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'];
 
 /** The definition's schedule settings with the defaults filled in, checked. */
@@ -98,9 +99,18 @@ export function scheduleSettingsFor(def: PipelineDefinition): ResolvedScheduleSe
   return { offsetMinutes, lag, overlap, catchupWindow };
 }
 
-/** Hourly: every hour at `offsetMinutes` past (default :05). Daily: every day at offset past 00:00 UTC (default 00:30). */
+/**
+ * Hourly: every hour at `offsetMinutes` past (default :05). Daily and static (a snapshot refreshed
+ * daily): every day at offset past 00:00 UTC (default 00:30). Monthly: a calendar spec on the 1st
+ * of every month at offset past 00:00 UTC (default 01:00), since months have no fixed length.
+ */
 export function scheduleSpecFor(def: PipelineDefinition): ScheduleSpec {
   const { offsetMinutes } = scheduleSettingsFor(def);
+  if (def.partitioning.granularity === Granularity.MONTHLY) {
+    const day = Math.floor(offsetMinutes / 1440);
+    const minutes = offsetMinutes % 1440;
+    return { calendars: [{ dayOfMonth: 1 + day, hour: Math.floor(minutes / 60), minute: minutes % 60, comment: 'monthly partition' }] };
+  }
   const every = def.partitioning.granularity === Granularity.HOURLY ? '1h' : '1d';
   return { intervals: [{ every, offset: `${offsetMinutes}m` }] };
 }
@@ -173,7 +183,15 @@ function normalizedDesired(opts: ReturnType<typeof scheduleOptionsFor>): string 
   const intervals = (opts.spec.intervals ?? []).map((i) => ({ every: msToNumber(i.every), offset: msToNumber(i.offset ?? 0) }));
   return JSON.stringify(
     canonical({
-      spec: { intervals, calendars: 0, skip: 0, startAt: null, endAt: null, jitter: 0, timezone: '' },
+      spec: {
+        intervals,
+        calendars: (opts.spec.calendars ?? []).map((c) => `${String(c.dayOfMonth)} ${String(c.hour)}:${String(c.minute)}`),
+        skip: 0,
+        startAt: null,
+        endAt: null,
+        jitter: 0,
+        timezone: '',
+      },
       action: {
         workflowType: SCHEDULED_WORKFLOW_TYPE,
         workflowId: opts.action.workflowId,
@@ -190,13 +208,19 @@ function normalizedDesired(opts: ReturnType<typeof scheduleOptionsFor>): string 
   );
 }
 
+/** The first value of a described calendar field (ranges like `[{ start: 1, end: 1 }]`), for comparison. */
+function firstOf(field: unknown): string {
+  const r = Array.isArray(field) ? (field[0] as { start?: unknown } | undefined) : undefined;
+  return r && r.start !== undefined ? String(r.start) : String(field);
+}
+
 function normalizedCurrent(d: ScheduleDescription): string {
   const a = d.action;
   return JSON.stringify(
     canonical({
       spec: {
         intervals: (d.spec.intervals ?? []).map((i) => ({ every: i.every, offset: i.offset ?? 0 })),
-        calendars: d.spec.calendars?.length ?? 0,
+        calendars: (d.spec.calendars ?? []).map((c) => `${firstOf(c.dayOfMonth)} ${firstOf(c.hour)}:${firstOf(c.minute)}`),
         skip: d.spec.skip?.length ?? 0,
         startAt: d.spec.startAt ?? null,
         endAt: d.spec.endAt ?? null,
@@ -241,9 +265,18 @@ async function describeOrUndefined(handle: ScheduleHandle): Promise<ScheduleDesc
  * (The SDK's update is describe-then-replace without a conflict token: a pause landing between the
  * two would be lost. Apply is a deploy-time step, so that window is accepted.)
  */
+/**
+ * Whether a pipeline gets a Temporal Schedule: every pipeline except derived datasets with
+ * automation (the default), which run when their inputs load instead of on the clock.
+ */
+export function needsSchedule(def: Pick<PipelineDefinition, 'source' | 'automation'>): boolean {
+  return !(def.source.kind === 'derived' && def.automation !== 'manual');
+}
+
 export async function applySchedules(client: Client, config: Pick<Config, 'taskQueue'>, registry: Registry): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   for (const def of registry.pipelines) {
+    if (!needsSchedule(def)) continue;
     const opts = scheduleOptionsFor(def, config); // validates settings before touching the server
     const handle = client.schedule.getHandle(opts.scheduleId);
     let current = await describeOrUndefined(handle);
@@ -343,14 +376,14 @@ export function describeIntervals(intervals: readonly { readonly every: number; 
     if (every === DAY_MS && offset % 60_000 === 0) return `every day at ${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)} UTC`;
     return `every ${formatDuration(every)}${offset ? ` offset ${formatDuration(offset)}` : ''}`;
   });
-  if (extra) parts.push(`${extra} calendar/cron spec(s) not managed by DataPulse`);
+  if (extra) parts.push(`${extra} calendar spec(s) (monthly pipelines: the 1st of each month)`);
   return parts.length ? parts.join('; ') : 'no spec (runs only when triggered)';
 }
 
 function inputOf(args: readonly unknown[]): ScheduledPartitionInput | undefined {
   const a = args[0] as Partial<ScheduledPartitionInput> | undefined;
-  if (!a || typeof a.pipeline !== 'string' || (a.granularity !== Granularity.HOURLY && a.granularity !== Granularity.DAILY)) return undefined;
-  return { pipeline: a.pipeline, granularity: a.granularity, lag: typeof a.lag === 'number' ? a.lag : 1 };
+  if (!a || typeof a.pipeline !== 'string' || !Object.values(Granularity).includes(a.granularity as Granularity)) return undefined;
+  return { pipeline: a.pipeline, granularity: a.granularity as Granularity, lag: typeof a.lag === 'number' ? a.lag : 1 };
 }
 
 function partitionAt(input: ScheduledPartitionInput | undefined, at: Date): string | undefined {
@@ -359,6 +392,9 @@ function partitionAt(input: ScheduledPartitionInput | undefined, at: Date): stri
 
 async function describeRegistered(client: Client, registry: Registry, pipeline: string): Promise<{ def: PipelineDefinition; scheduleId: string; handle: ScheduleHandle; desc: ScheduleDescription }> {
   const def = registry.get(pipeline); // UnknownPipelineError
+  if (!needsSchedule(def)) {
+    throw new ScheduleSettingsError(`${def.name} is a derived dataset run by automation when its inputs load: it has no schedule (declare automation: 'manual' to schedule it)`);
+  }
   const scheduleId = scheduleIdFor(def.name);
   const handle = client.schedule.getHandle(scheduleId);
   const desc = await describeOrUndefined(handle);
@@ -423,7 +459,7 @@ export interface ScheduleListing {
 /** Every registered pipeline's schedule (or its absence), plus DataPulse schedules of unregistered pipelines. */
 export async function listSchedules(client: Client, config: Pick<Config, 'taskQueue'>, registry: Registry): Promise<ScheduleListing> {
   const pipelines = await Promise.all(
-    registry.pipelines.map(async (def) => {
+    registry.pipelines.filter(needsSchedule).map(async (def) => {
       const scheduleId = scheduleIdFor(def.name);
       const desc = await describeOrUndefined(client.schedule.getHandle(scheduleId));
       return { pipeline: def.name, scheduleId, details: desc && details(def, desc, config, 1) };

@@ -10,7 +10,7 @@ import type { Config } from '../infra/config';
 import { workflowUiUrl, workflowsQueryUiUrl } from '../infra/config';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
-import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from '../core/partition';
+import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
 import { ledgerRowState, PartitionState, type CurrentFingerprint } from '../core/plan';
 import { unplacedLine, type UnplacedTotals } from './unplaced';
@@ -120,7 +120,7 @@ export class StatusRangeError extends Error {
 export const MAX_STATUS_PARTITIONS = 1_000_000;
 
 /** How far back the map starts when the ledger of the pipeline is empty. */
-export const EMPTY_LEDGER_LOOKBACK: Readonly<Record<Granularity, number>> = { hourly: 7 * 24, daily: 90 };
+export const EMPTY_LEDGER_LOOKBACK: Readonly<Record<Granularity, number>> = { hourly: 7 * 24, daily: 90, monthly: 24, static: 1 };
 
 function checkKey(g: Granularity, flag: '--from' | '--to', key: string): void {
   try {
@@ -175,8 +175,8 @@ export function resolveStatusRange(
   validateRangeFlags(def, opts);
   const g = def.partitioning.granularity;
   const valid = known && isValidKey(g, known.first) && isValidKey(g, known.last) ? known : undefined;
-  // The latest complete partition holds now minus one step; the one after it holds now.
-  const present = shiftKey(g, keyForTime(g, nowMs - stepMs(g)), 1);
+  // The partition after the latest complete one is the one that holds now.
+  const present = keyForTime(g, nowMs);
   let to = opts.to;
   if (to === undefined) {
     to = valid ? shiftKey(g, valid.last, 1) : present;
@@ -300,6 +300,8 @@ export function gridLineCount(map: Pick<StatusMap, 'granularity' | 'from' | 'to'
   if (map.granularity === Granularity.HOURLY) {
     return countKeys(Granularity.DAILY, map.from.slice(0, 10), last.slice(0, 10)) + 1;
   }
+  if (map.granularity === Granularity.MONTHLY) return Number(last.slice(0, 4)) - Number(map.from.slice(0, 4)) + 1;
+  if (map.granularity === Granularity.STATIC) return 1;
   const months = (k: string) => Number(k.slice(0, 4)) * 12 + Number(k.slice(5, 7)) - 1;
   return months(last) - months(map.from) + 1;
 }
@@ -329,10 +331,17 @@ function ruler(width: number, marks: readonly number[], base: number): string {
 
 function renderGrid(map: StatusMap): string[] {
   const hourly = map.granularity === Granularity.HOURLY;
-  const labelWidth = hourly ? 10 : 7;
-  const width = hourly ? 24 : 31;
+  const monthly = map.granularity === Granularity.MONTHLY || map.granularity === Granularity.STATIC;
+  const labelWidth = hourly ? 10 : monthly ? 4 : 7;
+  const width = hourly ? 24 : monthly ? 12 : 31;
   const indent = '  ';
-  const lines = [hourly ? `${indent}${'UTC day'.padEnd(labelWidth)}  ${ruler(width, [0, 6, 12, 18], 0)}` : `${indent}${'month'.padEnd(labelWidth)}  ${ruler(width, [1, 10, 20, 30], 1)}`];
+  const lines = [
+    hourly
+      ? `${indent}${'UTC day'.padEnd(labelWidth)}  ${ruler(width, [0, 6, 12, 18], 0)}`
+      : monthly
+        ? `${indent}${'year'.padEnd(labelWidth)}  ${ruler(width, [1, 6, 10], 1)}`
+        : `${indent}${'month'.padEnd(labelWidth)}  ${ruler(width, [1, 10, 20, 30], 1)}`,
+  ];
   let label = '';
   let cells: string[] = [];
   const flush = () => {
@@ -351,7 +360,7 @@ function renderGrid(map: StatusMap): string[] {
         label = l;
         cells = Array.from({ length: width }, () => ' ');
       }
-      const col = hourly ? Number(key.slice(11, 13)) : Number(key.slice(8, 10)) - 1;
+      const col = hourly ? Number(key.slice(11, 13)) : monthly ? (map.granularity === Granularity.STATIC ? 0 : Number(key.slice(5, 7)) - 1) : Number(key.slice(8, 10)) - 1;
       cells[col] = glyph;
     }
   }

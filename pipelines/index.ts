@@ -1,6 +1,8 @@
 /** The registry: every pipeline DataPulse knows. Adding a pipeline = one file + one line here. */
 import { createRegistry } from '../core/registry';
 import { cityWeather } from './city-weather';
+import { cityWeatherMonthly } from './city-weather-monthly';
 import { weather } from './weather';
+import { weatherDaily } from './weather-daily';
 
-export const registry = createRegistry([weather, cityWeather]);
+export const registry = createRegistry([weather, cityWeather, weatherDaily, cityWeatherMonthly]);

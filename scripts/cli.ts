@@ -40,7 +40,7 @@ program
   .command('run')
   .description('start (or join) one partition\'s workflow, wait, and print its summary')
   .argument('<pipeline>', 'pipeline name, e.g. weather')
-  .argument('<partition>', 'partition key: 2024-05-01T13 (hourly) or 2024-05-01 (daily), UTC')
+  .argument('<partition>', 'partition key: 2024-05-01T13 (hourly), 2024-05-01 (daily), 2024-05 (monthly) or all (unpartitioned), UTC')
   .option('--no-wait', 'print the workflow id and UI link, do not wait for the result')
   .option('--json', 'print the summary as JSON')
   .action(async (pipeline: string, partition: string, opts: { wait: boolean; json?: boolean }) =>
@@ -58,6 +58,7 @@ program
   .option('--force', 're-run every partition in the range')
   .option('--only-failed', 're-run only failed and missing partitions')
   .option('--stale', 're-run partitions whose params, code version or source changed since they succeeded')
+  .option('--with-upstream', 'first fill what is missing or stale in every pipeline this one reads (derived datasets), in dependency order')
   .option('--dry-run', 'print the plan (partitions per state) and start nothing')
   .option('--no-wait', 'print the backfill id and UI link, do not follow progress')
   .option('--json', 'print the plan / summary / status as JSON on stdout')
@@ -119,6 +120,22 @@ program
   .action(async (pipeline: string, partition: string, opts: { limit: number; json?: boolean }) =>
     (require('./commands/quarantine') as typeof import('./commands/quarantine')).quarantineCommand(pipeline, partition, opts),
   );
+
+program
+  .command('lineage')
+  .description('the upstream partitions one partition consumed (load time, run id, UI link) and the downstream partitions that consumed it')
+  .argument('<pipeline>', 'pipeline name, e.g. city_weather_monthly')
+  .argument('<partition>', 'partition key, e.g. 2012-03')
+  .option('--json', 'print the lineage as JSON')
+  .action(async (pipeline: string, partition: string, opts: { json?: boolean }) =>
+    (require('./commands/lineage') as typeof import('./commands/lineage')).lineageCommand(pipeline, partition, opts),
+  );
+
+program
+  .command('graph')
+  .description('the pipeline graph: which pipelines read which, with partition mappings')
+  .option('--mermaid', 'print a Mermaid flowchart instead of text')
+  .action((opts: { mermaid?: boolean }) => (require('./commands/lineage') as typeof import('./commands/lineage')).graphCommand(opts));
 
 program
   .command('pipelines')

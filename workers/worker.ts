@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { reconcileRunningPartitions, type EndedRun } from '../activities/run-reconcile';
+import { openLineageInterceptor } from '../activities/openlineage';
 import { activityInterceptors } from '../infra/activity-interceptors';
 import { loadConfig, redactUrl, type Config } from '../infra/config';
 import { createPool, migrate, type Pool } from '../infra/db';
@@ -56,6 +57,15 @@ export interface DataPulseWorkerOptions {
   readonly overrides?: Partial<WorkerOptions>;
 }
 
+/** The OpenLineage interceptor when OPENLINEAGE_URL is set (activities/openlineage.ts), else none. */
+function openLineage(opts: DataPulseWorkerOptions) {
+  const env = opts.env ?? process.env;
+  const url = env.OPENLINEAGE_URL;
+  if (!url) return [];
+  const connectionString = (opts.pool.options as { connectionString?: string }).connectionString ?? 'postgres://localhost:5432/postgres';
+  return [openLineageInterceptor({ url, registry: opts.registry, logger: opts.logger, connectionString, schema: opts.config.schema, landingDir: opts.config.landingDir, env })];
+}
+
 export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promise<Worker> {
   const activities = createActivities({
     pool: opts.pool,
@@ -74,7 +84,7 @@ export async function createDataPulseWorker(opts: DataPulseWorkerOptions): Promi
     // Tracing, metrics and log labels around every activity and workflow (a prebuilt bundle must
     // contain the interceptor modules: build it with WORKFLOW_BUNDLE_OPTIONS).
     interceptors: {
-      activity: activityInterceptors(opts.metrics ?? createPipelineMetrics({ processMetrics: false })),
+      activity: [...activityInterceptors(opts.metrics ?? createPipelineMetrics({ processMetrics: false })), ...openLineage(opts)],
       workflowModules: workflowInterceptorModules(opts.tracing ?? tracingRequested()),
     },
     sinks: workflowSinks(),

@@ -11,7 +11,7 @@ export interface PartitionWorkflowInput {
   readonly pipeline: string;
   readonly partition: string;
   /** Who started it: shown in the history input for operators. @default "run" */
-  readonly trigger?: 'run' | 'schedule' | 'backfill' | 'sensor';
+  readonly trigger?: 'run' | 'schedule' | 'backfill' | 'sensor' | 'automation';
   /** Re-read the source and stop if nothing changed since the last success (`backfill --stale`). */
   readonly ifChanged?: boolean;
   /**
@@ -75,6 +75,20 @@ export const RERUN_FROM_INGEST_PATCH = 'rerun-from-ingest-v1';
 /** Passes through the four steps a partition gets when its intermediates are lost. */
 const MAX_PASSES = 3;
 
+/**
+ * Starts the automation of derived datasets reading this partition (activities/automation-activities.ts).
+ * A local activity: no server round trip for the many pipelines nobody reads; retried until the
+ * signal is delivered, and re-run if the worker dies before its marker is recorded.
+ */
+const { notifyDownstream } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  localRetryThreshold: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** Id of the patch that made a partition notify its downstream automation after loading. */
+export const AUTOMATION_PATCH = 'automation-v1';
+
 /** Id of the patch that added alerts to partition and backfill workflows. */
 export const ALERTS_PATCH = 'alerts-v1';
 
@@ -84,6 +98,18 @@ export async function alertSafely(alert: Parameters<Activities['sendAlert']>[0])
   } catch (err) {
     if (isCancellation(err)) throw err;
     log.warn('alert activity failed; the alert is lost, the workflow goes on', { kind: alert.kind, pipeline: alert.pipeline, error: (err as Error).message });
+  }
+}
+
+/**
+ * The partition is loaded whatever happens here: a cancellation waits for the signal to go out,
+ * and an error (only a misconfigured worker: retries are unlimited) is logged, never a failure.
+ */
+async function notifyDownstreamSafely(ref: { pipeline: string; partition: string }): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() => notifyDownstream(ref));
+  } catch (err) {
+    log.warn('could not notify downstream automation; run or backfill the derived partitions by hand', { ...ref, error: (err as Error).message });
   }
 }
 
@@ -127,6 +153,7 @@ export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<
         step = 'load';
         const loaded = await steps.load({ ...ref, sourceChecksum: ingested.sourceChecksum, startedAtMs });
         log.info('partition loaded', { ...ref, rowsLoaded: loaded.rowsLoaded });
+        if (patched(AUTOMATION_PATCH)) await notifyDownstreamSafely(ref);
         return { ...ref, ...loaded, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'loaded' };
       } catch (err) {
         if (pass < MAX_PASSES && step !== 'ingest' && describeFailure(err).type === FailureType.INTERMEDIATES_LOST && patched(RERUN_FROM_INGEST_PATCH)) {

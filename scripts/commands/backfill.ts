@@ -12,6 +12,8 @@ import { createPool } from '../../infra/db';
 import { resolveDatabase } from '../../infra/dev-stack';
 import { BackfillMode } from '../../core/plan';
 import { planRange } from '../../ops/plan-range';
+import { planWithUpstream } from '../../ops/upstream-plan';
+import { staleKeys } from '../../activities/staleness';
 import { connectClient } from '../../infra/temporal-client';
 import { registry } from '../../pipelines';
 import type { BackfillProgress, BackfillSummary, backfillWorkflow } from '../../workflows/backfill';
@@ -25,6 +27,8 @@ export interface BackfillOptions {
   onlyFailed?: boolean;
   stale?: boolean;
   dryRun?: boolean;
+  /** Run what is missing or stale upstream first (every pipeline this one reads), in dependency order. */
+  withUpstream?: boolean;
   wait: boolean;
   json?: boolean;
 }
@@ -38,7 +42,24 @@ function say(line = ''): void {
 export async function backfillCommand(target: string, args: string[], opts: BackfillOptions): Promise<void> {
   if ((SUBCOMMANDS as readonly string[]).includes(target)) return manage(target as (typeof SUBCOMMANDS)[number], args, opts);
   if (args.length > 0) throw new Error(`unexpected argument(s) ${args.join(' ')}: usage: datapulse backfill <pipeline> --from <key> --to <key>`);
+  if (opts.withUpstream) return runWithUpstream(target, opts);
   return runBackfill(target, opts);
+}
+
+/** `--with-upstream`: one backfill per pipeline of the plan, upstream first; stops at the first with failures. */
+async function runWithUpstream(pipeline: string, opts: BackfillOptions): Promise<void> {
+  if (!opts.from || !opts.to) throw new Error('--from and --to are required (the range is [from, to), e.g. --from 2024-01-01T00 --to 2024-01-08T00)');
+  validateRange(registry.get(pipeline), opts.from, opts.to);
+  const plan = planWithUpstream(registry, pipeline, opts.from, opts.to);
+  say(`with upstream: ${plan.map((p) => `${p.pipeline} [${p.from}, ${p.to})`).join(' → ')}`);
+  for (const step of plan) {
+    const own = step.pipeline === pipeline;
+    // Upstream pipelines get the default mode (missing, failed or stale); the flags are for the pipeline asked for.
+    await runBackfill(step.pipeline, { ...opts, from: step.from, to: step.to, ...(own ? {} : { force: false, onlyFailed: false, stale: false }) });
+    if (process.exitCode === 1 && !opts.dryRun) {
+      throw new Error(`${step.pipeline} [${step.from}, ${step.to}) did not fully succeed: fix it before ${plan.slice(plan.indexOf(step) + 1).map((p) => p.pipeline).join(', ')} can run`);
+    }
+  }
 }
 
 function modeOf(opts: BackfillOptions): BackfillMode {
@@ -53,11 +74,15 @@ async function runBackfill(pipeline: string, opts: BackfillOptions): Promise<voi
   if (!opts.from || !opts.to) throw new Error('--from and --to are required (the range is [from, to), e.g. --from 2024-01-01T00 --to 2024-01-08T00)');
   const mode = modeOf(opts);
   const total = validateRange(def, opts.from, opts.to);
-  const concurrency = opts.concurrency ?? 4;
+  // A pipeline reading its own earlier partitions runs them one at a time, in order.
+  const sequential = def.source.kind === 'derived' && Object.values(def.source.inputs).some((i) => i.pipeline === def.name);
+  const concurrency = sequential ? 1 : (opts.concurrency ?? 4);
+  if (sequential && (opts.concurrency ?? 4) !== 1) say(`${pipeline} reads its own earlier partitions: concurrency 1, in order`);
   const db = await resolveDatabase({ allowEmbedded: false });
   const pool = createPool({ connectionString: db.url, schema: config.schema, max: 2 });
   try {
-    const plan = await planRange(pool, def, opts.from, opts.to, mode);
+    const stale = def.source.kind === 'derived' ? new Set((await staleKeys(pool, registry, def.name, opts.from, opts.to)).keys()) : undefined;
+    const plan = await planRange(pool, def, opts.from, opts.to, mode, stale);
     const s = plan.states;
     say(`plan: ${pipeline} [${opts.from}, ${opts.to}) ${total} partitions (mode ${mode}, concurrency ${concurrency})`);
     say(`  ledger: ${s.succeeded} succeeded, ${s.stale} stale, ${s.failed} failed, ${s.running} running, ${s.missing} missing`);

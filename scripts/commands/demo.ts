@@ -12,6 +12,10 @@ import { applySchedules, scheduleUiUrl } from '../../ops/schedules';
 import { clientInterceptors } from '../../infra/temporal-client';
 import { registry } from '../../pipelines';
 import { follow } from './backfill';
+import type { Pool } from '../../infra/db';
+import { keysInRange, shiftKey } from '../../core/partition';
+import { staleKeys } from '../../activities/staleness';
+import { startPartition } from '../../ops/partition-runs';
 import { fillCityWeatherLanding } from './landing';
 import { say, startLocalStack, untilSignal } from './stack';
 
@@ -39,6 +43,7 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
         say(`Schedule:   ${r.scheduleId} ${r.action}${r.paused ? ' (paused)' : ''}  ${scheduleUiUrl(stack.config, r.scheduleId)}`);
       }
       for (const r of RANGES) failed += await backfill(client, stack.config, r);
+      failed += await derivedDatasets(client, stack.config, stack.pool, api);
     } finally {
       await connection.close();
     }
@@ -53,6 +58,10 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
     say();
     say(`Temporal UI (weather runs): ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="weather"')}`);
     say(`Temporal UI (CSV runs):     ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="city_weather"')}`);
+    say(`Temporal UI (automation):   ${workflowsQueryUiUrl(stack.config, 'WorkflowType="automationWorkflow"')}`);
+    say('Derived datasets:');
+    say('  npx datapulse graph --mermaid   ·   npx datapulse lineage city_weather_monthly 2012-03   ·   npx datapulse status weather_daily --from 2024-05-01 --to 2024-05-03');
+    say(`  psql ... -c "SELECT location, month, precipitation_mm, precipitation_3m_avg_mm, precipitation_yoy_mm, temp_mean_c, temp_mean_3m_avg_c FROM ${stack.config.schema}.city_weather_monthly ORDER BY 1, 2"`);
     say('Look at the data:');
     say(`  psql "${stack.db.url.replace(/:[^:@/]+@/, ':***@')}" -c "SELECT location_id, date_trunc('day', observed_at) AS day, round(avg(temperature_c)::numeric, 1) AS avg_c, sum(precipitation_mm) AS rain_mm FROM ${stack.config.schema}.weather_observations GROUP BY 1, 2 ORDER BY 1, 2"`);
     say(`  psql ... -c "SELECT pipeline, partition_key, status, rows_in, rows_valid, rows_quarantined, rows_loaded FROM ${stack.config.schema}.ledger ORDER BY 1, 2"`);
@@ -65,6 +74,80 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
   } finally {
     await stack.stop();
     await api?.close();
+  }
+}
+
+/** The derived keys the demo's backfills feed (filled by automation as their inputs land). */
+const DERIVED = [
+  { pipeline: 'weather_daily', keys: ['2024-05-01', '2024-05-02'] },
+  { pipeline: 'city_weather_monthly', keys: [...keysInRange('monthly', '2012-01', '2013-01')] },
+] as const;
+
+/**
+ * Shows the derived datasets filling in (automation starts them as their inputs load), then one
+ * upstream hour re-loaded with changed data: the day that read it goes stale and automation
+ * refreshes it; then the hour is restored (and the day refreshed again). Returns failures.
+ */
+async function derivedDatasets(client: Client, config: Config, pool: Pool, api: WeatherApiServer | undefined): Promise<number> {
+  say();
+  say('Derived:    weather_daily (days of weather) and city_weather_monthly (months of city_weather) fill in as their inputs land');
+  const loaded = async (pipeline: string, keys: readonly string[]) =>
+    (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ledger WHERE pipeline = $1 AND status = 'succeeded' AND partition_key = ANY($2)`, [pipeline, keys])).rows[0]?.n ?? 0;
+  let last = '';
+  let deadline = Date.now() + 15_000;
+  let backfilled = false;
+  for (;;) {
+    const counts = await Promise.all(DERIVED.map(async (d) => ({ ...d, n: await loaded(d.pipeline, d.keys) })));
+    const line = counts.map((c) => `${c.pipeline} ${c.n}/${c.keys.length}`).join('  ·  ');
+    if (line !== last) {
+      say(`            ${line}`);
+      // Automation is making progress: keep waiting; 15 s without any means nothing is coming.
+      deadline = Math.max(deadline, Date.now() + 15_000);
+    }
+    last = line;
+    if (counts.every((c) => c.n === c.keys.length)) break;
+    if (Date.now() > deadline) {
+      if (backfilled) return 1;
+      // Inputs loaded before (a second demo run) start nothing: fill what is missing as an operator would.
+      say('            not all loaded by automation: backfilling the rest (datapulse backfill <pipeline> --from … --to …)');
+      for (const d of DERIVED) {
+        const def = registry.get(d.pipeline);
+        const to = shiftKey(def.partitioning.granularity, d.keys[d.keys.length - 1]!, 1);
+        const { handle } = await startOrAttachBackfill(client, config, def, { from: d.keys[0]!, to, mode: 'missing', concurrency: 1 });
+        await follow(client, config, handle.workflowId);
+      }
+      backfilled = true;
+      deadline = Date.now() + 10_000;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (!api) return 0;
+  const hour = '2024-05-01T13';
+  const day = '2024-05-01';
+  const runOf = async () => (await pool.query<{ run_id: string }>(`SELECT run_id FROM ledger WHERE pipeline = 'weather_daily' AND partition_key = $1 AND status = 'succeeded'`, [day])).rows[0]?.run_id;
+  for (const change of ['changed', 'restored'] as const) {
+    const before = await runOf();
+    if (change === 'changed') api.setFaults([{ kind: 'bad-values', latitude: 47.61 }]);
+    try {
+      await (await startPartition(client, config, { pipeline: 'weather', partition: hour, trigger: 'run' })).result();
+    } finally {
+      api.clearFaults();
+    }
+    const stale = await staleKeys(pool, registry, 'weather_daily', day, '2024-05-03');
+    say(`Upstream:   weather/${hour} re-loaded with ${change === 'changed' ? "changed data (Seattle's reading broke: 2 rows instead of 3)" : 'the original data again'}`);
+    say(`            stale now: ${stale.size ? [...stale].map(([k, why]) => `weather_daily/${k} (${why})`).join(', ') : 'nothing'}`);
+    const t0 = Date.now();
+    await waitUntil(async () => (await runOf()) !== before && (await staleKeys(pool, registry, 'weather_daily', day, '2024-05-03')).size === 0, 60_000);
+    say(`            refreshed by automation in ${((Date.now() - t0) / 1000).toFixed(1)} s; npx datapulse status weather_daily --from 2024-05-01 --to 2024-05-03 shows it clean`);
+  }
+  return 0;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 

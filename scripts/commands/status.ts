@@ -4,6 +4,7 @@ import { withLedgerPool } from './ledger-pool';
 import { unplacedTotals } from '../../ops/unplaced';
 import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
+import { staleKeys } from '../../activities/staleness';
 import {
   computePipelineStatus,
   ledgerSpan,
@@ -59,7 +60,12 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
       ? unionSpans(await ledgerSpan(deps.pool, def.name).catch(noLedger), await sourceSpan(deps.pool, def))
       : undefined;
   const { from, to } = resolveStatusRange(def, opts, known, (deps.now ?? Date.now)());
-  const rows = await withEndedRunsShown(deps.temporal, def.name, await ledgerRowsInRange(deps.pool, def.name, from, to).catch(noLedger));
+  // A static pipeline's range is its one key `all` ([all, all) as keys): widen the text bound to include it.
+  const upper = def.partitioning.granularity === 'static' ? `${to}z` : to;
+  const ledgerRows = await withEndedRunsShown(deps.temporal, def.name, await ledgerRowsInRange(deps.pool, def.name, from, upper).catch(noLedger));
+  // Staleness that propagates from inputs (derived datasets), from the ledger alone.
+  const staleInputs = await staleKeys(deps.pool, deps.registry, def.name, from, upper);
+  const rows = ledgerRows.map((r) => (staleInputs.has(r.partition_key) ? { ...r, inputs_stale: true } : r));
   const computed = computePipelineStatus(def, from, to, rows);
   const checks = await checkResultsInRange(deps.pool, def.name, from, to, computed.failed.map((f) => f.key)).catch((err: unknown) => {
     if ((err as { code?: string }).code === '42P01') return undefined; // schema from before checks existed

@@ -48,7 +48,9 @@ describe('worker killed with SIGKILL during load', () => {
           `SELECT pid, query FROM pg_stat_activity WHERE application_name = 'datapulse-worker' AND $1 = ANY(pg_blocking_pids(pid))`,
           [lockPid],
         );
-        return rows[0];
+        // pg_stat_activity is a snapshot taken at the start of this statement while
+        // pg_blocking_pids is live: the row may still show the statement before the DELETE.
+        return rows[0] && /^DELETE/.test(rows[0].query) ? rows[0] : undefined;
       });
       expect(blocked.query).toMatch(/^DELETE FROM "weather_observations"/);
 

@@ -59,6 +59,8 @@ export interface HarnessOptions {
    * between two steps of a real partition run.
    */
   readonly wrapActivities?: (activities: Activities, deps: { pool: Pool; schema: string }) => Activities;
+  /** Extra environment of the worker's activities, e.g. `{ OPENLINEAGE_URL }`. */
+  readonly env?: Record<string, string>;
   /** Worker configuration to change, e.g. `{ slackWebhookUrl }` for alert tests. */
   readonly configOverrides?: Partial<Config>;
 }
@@ -96,12 +98,12 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     logger,
     metrics,
     workflowBundle: { codePath: inject('workflowBundlePath') },
-    env: { WEATHER_API_URL: api.url },
+    env: { WEATHER_API_URL: api.url, ...opts.env },
     client,
     overrides: {
       shutdownGraceTime: '1 second',
       ...(opts.wrapActivities
-        ? { activities: opts.wrapActivities(createActivities({ pool, registry, config, logger, env: { WEATHER_API_URL: api.url }, client }), { pool, schema }) }
+        ? { activities: opts.wrapActivities(createActivities({ pool, registry, config, logger, env: { WEATHER_API_URL: api.url, ...opts.env }, client }), { pool, schema }) }
         : {}),
       ...opts.workerOverrides,
     },

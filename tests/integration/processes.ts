@@ -83,3 +83,10 @@ export async function waitForPoller(client: Client, taskQueue: string, worker: W
     { timeoutMs, everyMs: 500 },
   );
 }
+
+/** Every execution (run id) of a workflow id, from visibility. */
+export async function executions(client: Client, workflowId: string): Promise<string[]> {
+  const runs: string[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(w.runId);
+  return runs;
+}

@@ -151,7 +151,7 @@ describe('pause and resume', () => {
 
   it('names the unknown pipeline, and says to run apply when the schedule is missing', async () => {
     await expect(pauseSchedule(h.client, registry, 'nope', 'x')).rejects.toBeInstanceOf(UnknownPipelineError);
-    await expect(describeSchedule(h.client, h.config, registry, 'nope')).rejects.toThrow(/unknown pipeline "nope" \(known: weather, city_weather\)/);
+    await expect(describeSchedule(h.client, h.config, registry, 'nope')).rejects.toThrow(/unknown pipeline "nope" \(known: weather, city_weather, weather_daily, city_weather_monthly\)/);
     await deleteSchedule(h.client, registry, 'city_weather');
     const err = await describeSchedule(h.client, h.config, registry, 'city_weather').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScheduleMissingError);

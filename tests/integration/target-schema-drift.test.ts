@@ -40,6 +40,9 @@ const registry: Registry = {
   get pipelines() {
     return [current];
   },
+  get order() {
+    return [current.name];
+  },
   has: (name) => name === current.name,
   get(name) {
     if (name !== current.name) throw new UnknownPipelineError(name, [current.name]);

@@ -375,3 +375,55 @@ describe('partitionForNominalTime', () => {
     expect(partitionForNominalTime(H, Date.UTC(2025, 0, 1, 1, 0), 3)).toBe('2024-12-31T22');
   });
 });
+
+describe('monthly keys (YYYY-MM)', () => {
+  const M = Granularity.MONTHLY;
+  it('parses a month to its first instant and its window to the next month', () => {
+    expect(keyToStartMs(M, '2024-05')).toBe(Date.UTC(2024, 4, 1));
+    expect(partitionWindow(M, '2024-02')).toEqual({ key: '2024-02', startMs: Date.UTC(2024, 1, 1), endMs: Date.UTC(2024, 2, 1) });
+    expect(partitionWindow(M, '2023-02').endMs - partitionWindow(M, '2023-02').startMs).toBe(28 * DAY_MS);
+    expect(partitionWindow(M, '2024-02').endMs - partitionWindow(M, '2024-02').startMs).toBe(29 * DAY_MS); // leap year
+    expect(partitionWindow(M, '2024-12').endMs).toBe(Date.UTC(2025, 0, 1));
+  });
+  it.each(['2024-13', '2024-00', '2024-5', '2024-05-01', '2024', 'all'])('refuses %s', (key) => {
+    expectInvalidKey(M, key);
+  });
+  it('shifts and counts across year ends exactly', () => {
+    expect(shiftKey(M, '2024-12', 1)).toBe('2025-01');
+    expect(shiftKey(M, '2024-01', -1)).toBe('2023-12');
+    expect(shiftKey(M, '2012-03', -12)).toBe('2011-03');
+    expect(countKeys(M, '2012-01', '2013-01')).toBe(12);
+    expect(countKeys(M, '2013-01', '2012-01')).toBe(0);
+    expect([...keysInRange(M, '2012-11', '2013-02')]).toEqual(['2012-11', '2012-12', '2013-01']);
+    expect(keyAt(M, '2012-01', 14)).toBe('2013-03');
+  });
+  it('places instants in their month: the last millisecond of a month belongs to it', () => {
+    expect(keyForTime(M, Date.UTC(2024, 2, 1) - 1)).toBe('2024-02');
+    expect(keyForTime(M, Date.UTC(2024, 2, 1))).toBe('2024-03');
+  });
+  it('a tick on the 1st processes the month that just ended', () => {
+    expect(partitionForNominalTime(M, Date.UTC(2024, 5, 1, 1), 1)).toBe('2024-05');
+    expect(partitionForNominalTime(M, Date.UTC(2025, 0, 1, 1), 1)).toBe('2024-12');
+    expect(partitionForNominalTime(M, Date.UTC(2025, 0, 1, 1), 0)).toBe('2025-01');
+  });
+  it('has no fixed step length', () => {
+    expect(() => stepMs(M)).toThrow(/no fixed length/);
+  });
+});
+
+describe('static (unpartitioned) key', () => {
+  const S = Granularity.STATIC;
+  it('has the one key "all", covering all of time', () => {
+    const w = partitionWindow(S, 'all');
+    expect(w.startMs).toBeLessThan(Date.UTC(1900, 0, 1));
+    expect(w.endMs).toBeGreaterThan(Date.UTC(3000, 0, 1));
+    expect(keyForTime(S, Date.UTC(2024, 4, 1))).toBe('all');
+    expect(shiftKey(S, 'all', -1)).toBe('all');
+    expect(countKeys(S, 'all', 'all')).toBe(1);
+    expect([...keysInRange(S, 'all', 'all')]).toEqual(['all']);
+    expect(partitionForNominalTime(S, Date.UTC(2024, 4, 1), 1)).toBe('all');
+  });
+  it('refuses any other key', () => {
+    expectInvalidKey(S, '2024-05-01');
+  });
+});
