@@ -128,6 +128,11 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * partition in `check_results`; a failing blocking check fails the partition before load. @default []
    */
   readonly checks?: readonly Check[];
+  /**
+   * How old the newest loaded partition may get (now minus its end) before the pipeline counts as
+   * late on the console's overview and the freshness alert. @default 2 partitions (hourly: 120 min, daily: 2 days)
+   */
+  readonly freshness?: { readonly expectWithinMinutes: number };
 }
 
 /** Thrown when a pipeline definition is inconsistent. */
@@ -164,6 +169,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
   const ratio = def.maxRejectedRatio ?? 0.5;
   if (ratio < 0 || ratio > 1) fail('maxRejectedRatio must be within [0, 1]');
+  if (def.freshness && !(def.freshness.expectWithinMinutes > 0)) fail('freshness.expectWithinMinutes must be positive');
   try {
     validateChecks(def.checks ?? []);
   } catch (err) {

@@ -1,0 +1,100 @@
+/**
+ * ECharts options built from dashboard rows and the pipeline graph: pure functions, unit-tested
+ * without a browser. The browser only calls `echarts.init(el).setOption(option)`.
+ */
+import type { DashboardPanel } from '../core/dashboard';
+import type { GraphEdge, GraphNode } from '../ops/lineage';
+
+/** The subset of an ECharts option these builders produce (plain JSON). */
+export interface ChartOption {
+  readonly [k: string]: unknown;
+}
+
+function num(v: unknown): number | null {
+  if (v === null || v === undefined || v === '') return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * The option of one panel. x categories keep row order (first appearance); with `series`, one
+ * series per distinct value (and y column when there are several); without, one per y column.
+ * A missing point is null (a gap), never zero.
+ */
+export function panelOption(panel: DashboardPanel, rows: readonly Record<string, unknown>[]): ChartOption {
+  const xs: string[] = [];
+  const xIndex = new Map<string, number>();
+  for (const r of rows) {
+    const x = String(r[panel.x]);
+    if (!xIndex.has(x)) {
+      xIndex.set(x, xs.length);
+      xs.push(x);
+    }
+  }
+  const groups = new Map<string, (number | null)[]>();
+  const kinds = new Map<string, 'bar' | 'line'>();
+  const kindOf = (i: number): 'bar' | 'line' => (panel.chart === 'bar' ? 'bar' : panel.chart === 'bar-line' && i === 0 ? 'bar' : 'line');
+  for (const r of rows) {
+    const at = xIndex.get(String(r[panel.x])) ?? 0;
+    panel.y.forEach((col, i) => {
+      const s = panel.series ? String(r[panel.series]) : '';
+      const name = panel.series ? (panel.y.length > 1 ? `${s} ${col}` : s) : col;
+      let data = groups.get(name);
+      if (!data) {
+        data = xs.map(() => null);
+        groups.set(name, data);
+        kinds.set(name, kindOf(i));
+      }
+      data[at] = num(r[col]);
+    });
+  }
+  const series = [...groups.entries()].map(([name, data]) => ({
+    name,
+    type: kinds.get(name) ?? 'line',
+    data,
+    ...(kinds.get(name) === 'line' ? { showSymbol: xs.length <= 60, connectNulls: false } : {}),
+  }));
+  return {
+    title: { text: panel.title, left: 0, textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, right: 0, type: 'scroll' },
+    grid: { left: 50, right: 20, top: 40, bottom: 60 },
+    xAxis: { type: 'category', data: xs },
+    yAxis: { type: 'value', name: panel.unit ?? '' },
+    dataZoom: xs.length > 60 ? [{ type: 'inside' }, { type: 'slider', height: 18 }] : [],
+    series,
+  };
+}
+
+/** The pipeline graph: one node per pipeline (clickable: `data.url`), arrows upstream → downstream. */
+export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEdge[], urlOf: (name: string) => string): ChartOption {
+  const known = new Set(nodes.map((n) => n.name));
+  const all = [...nodes.map((n) => ({ name: n.name, label: `${n.name}\n(${n.granularity})`, known: true })), ...[...new Set(edges.flatMap((e) => [e.from, e.to]))].filter((n) => !known.has(n)).map((n) => ({ name: n, label: `${n}\n(not registered)`, known: false }))];
+  // Columns by depth (longest path from a source), rows within a column.
+  const depth = new Map<string, number>(all.map((n) => [n.name, 0]));
+  for (let i = 0; i < all.length; i++) for (const e of edges) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, (depth.get(e.from) ?? 0) + 1));
+  const rowsUsed = new Map<number, number>();
+  return {
+    tooltip: {},
+    series: [
+      {
+        type: 'graph',
+        layout: 'none',
+        roam: true,
+        symbolSize: [120, 44],
+        symbol: 'roundRect',
+        edgeSymbol: ['none', 'arrow'],
+        edgeSymbolSize: 10,
+        label: { show: true, formatter: '{b}' },
+        data: all.map((n) => {
+          const col = depth.get(n.name) ?? 0;
+          const row = rowsUsed.get(col) ?? 0;
+          rowsUsed.set(col, row + 1);
+          return { name: n.name, x: col * 200, y: row * 80, value: n.label, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
+        }),
+        links: edges.map((e) => ({ source: e.from, target: e.to, label: { show: true, formatter: e.input } })),
+        lineStyle: { width: 2, color: '#666' },
+      },
+    ],
+  };
+}

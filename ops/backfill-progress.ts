@@ -1,0 +1,38 @@
+/** Backfills as the console shows them: running and recent ones, with each running one's progress. */
+import type { Client } from '@temporalio/client';
+import type { BackfillProgress } from '../workflows/backfill';
+
+/** One backfill workflow; `progress` is its `progress` query's answer while it runs. */
+export interface BackfillListing {
+  readonly workflowId: string;
+  readonly status: string;
+  readonly startedAt: string;
+  readonly closedAt: string | null;
+  readonly progress: BackfillProgress | null;
+}
+
+/**
+ * The newest backfills (at most `limit`), optionally of one pipeline, running ones with their
+ * progress. Throws when Temporal cannot be reached.
+ */
+export async function listBackfills(client: Client, opts: { pipeline?: string; limit?: number } = {}): Promise<BackfillListing[]> {
+  const limit = opts.limit ?? 20;
+  const pipelineFilter = opts.pipeline ? ` AND DataPulsePipeline=${JSON.stringify(opts.pipeline)}` : '';
+  const out: BackfillListing[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType="backfillWorkflow"${pipelineFilter} ORDER BY StartTime DESC` })) {
+    if (out.length >= limit) break;
+    const running = wf.status.name === 'RUNNING';
+    const progress = running ? await client.workflow.getHandle(wf.workflowId).query<BackfillProgress>('progress').catch(() => null) : null;
+    out.push({ workflowId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(), closedAt: wf.closeTime?.toISOString() ?? null, progress });
+  }
+  return out;
+}
+
+/** Progress of one backfill: the query while it runs, its result when closed; null when unknown. */
+export async function backfillProgress(client: Client, workflowId: string): Promise<{ status: string; progress: BackfillProgress | null }> {
+  const handle = client.workflow.getHandle(workflowId);
+  const desc = await handle.describe();
+  if (desc.status.name === 'RUNNING') return { status: 'RUNNING', progress: await handle.query<BackfillProgress>('progress').catch(() => null) };
+  const result = desc.status.name === 'COMPLETED' ? ((await handle.result().catch(() => null)) as BackfillProgress | null) : null;
+  return { status: desc.status.name, progress: result };
+}
