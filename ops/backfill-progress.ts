@@ -18,14 +18,23 @@ export interface BackfillListing {
 export async function listBackfills(client: Client, opts: { pipeline?: string; limit?: number } = {}): Promise<BackfillListing[]> {
   const limit = opts.limit ?? 20;
   const pipelineFilter = opts.pipeline ? ` AND DataPulsePipeline=${JSON.stringify(opts.pipeline)}` : '';
-  const out: BackfillListing[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType="backfillWorkflow"${pipelineFilter} ORDER BY StartTime DESC` })) {
-    if (out.length >= limit) break;
-    const running = wf.status.name === 'RUNNING';
-    const progress = running ? await client.workflow.getHandle(wf.workflowId).query<BackfillProgress>('progress').catch(() => null) : null;
-    out.push({ workflowId: wf.workflowId, status: wf.status.name, startedAt: wf.startTime.toISOString(), closedAt: wf.closeTime?.toISOString() ?? null, progress });
+  // No ORDER BY: the dev server's SQLite visibility refuses it (the default order is newest first on
+  // every store; sorting a bounded page here makes it certain).
+  const seen: { workflowId: string; status: string; startTime: Date; closeTime?: Date }[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType="backfillWorkflow"${pipelineFilter}`, pageSize: 100 })) {
+    seen.push({ workflowId: wf.workflowId, status: wf.status.name, startTime: wf.startTime, closeTime: wf.closeTime });
+    if (seen.length >= Math.max(100, limit)) break;
   }
-  return out;
+  seen.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  return Promise.all(
+    seen.slice(0, limit).map(async (wf) => ({
+      workflowId: wf.workflowId,
+      status: wf.status,
+      startedAt: wf.startTime.toISOString(),
+      closedAt: wf.closeTime?.toISOString() ?? null,
+      progress: wf.status === 'RUNNING' ? await client.workflow.getHandle(wf.workflowId).query<BackfillProgress>('progress').catch(() => null) : null,
+    })),
+  );
 }
 
 /** Progress of one backfill: the query while it runs, its result when closed; null when unknown. */

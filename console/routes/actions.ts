@@ -26,10 +26,6 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       ctx.logger?.info({ ...base, outcome, detail }, 'console action');
       await recordAction(ctx.pool, { ...base, outcome, detail }).catch((err: unknown) => ctx.logger?.error({ err }, 'could not record a console action'));
     };
-    if (!ctx.actionsEnabled) {
-      await audit('refused', 'read-only console');
-      throw new HttpError(403, 'this console is read-only: start it with --actions (DATAPULSE_UI_ACTIONS=1) to run, backfill or pause');
-    }
     try {
       const location = await fn();
       await audit('ok', location);
@@ -42,9 +38,20 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
 
   const def = (name: string | undefined) => ctx.registry.get(name ?? '');
 
+  /** Read-only consoles refuse before anything else (and say how to enable actions); then the CSRF check. */
+  async function readOnlyGuard(req: FastifyRequest<{ Body: Body }>): Promise<void> {
+    if (ctx.actionsEnabled) return;
+    const params = Object.fromEntries(Object.entries(req.body ?? {}).filter(([k]) => k !== '_csrf'));
+    const record: ActionRecord = { actor: ctx.actor(req), remoteAddr: req.ip, action: req.url.replace('/actions/', ''), pipeline: params.pipeline ?? null, target: null, params, outcome: 'refused', detail: 'read-only console' };
+    ctx.logger?.warn(record, 'console action refused');
+    await recordAction(ctx.pool, record).catch((err: unknown) => ctx.logger?.error({ err }, 'could not record a console action'));
+    throw new HttpError(403, 'this console is read-only: start it with --actions (DATAPULSE_UI_ACTIONS=1) to run, backfill or pause');
+  }
+  const guards = { preHandler: [readOnlyGuard, app.csrfProtection] };
+
   app.post<{ Body: Body }>(
     '/actions/run',
-    { onRequest: app.csrfProtection, schema: { body: { type: 'object', required: ['pipeline', 'key'], properties: { pipeline: STR, key: STR, _csrf: STR } } } },
+    { ...guards, schema: { body: { type: 'object', required: ['pipeline', 'key'], properties: { pipeline: STR, key: STR, _csrf: STR } } } },
     async (req, reply) =>
       act(req, reply, 'run', req.body.key ?? null, async () => {
         const d = def(req.body.pipeline);
@@ -71,7 +78,7 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
     return `/backfills?started=${encodeURIComponent(handle.workflowId)}`;
   }
 
-  app.post<{ Body: Body }>('/actions/backfill', { onRequest: app.csrfProtection, schema: { body: rangeBody } }, async (req, reply) =>
+  app.post<{ Body: Body }>('/actions/backfill', { ...guards, schema: { body: rangeBody } }, async (req, reply) =>
     act(req, reply, 'backfill', `${req.body.from}..${req.body.to}`, async () => {
       const mode = req.body.mode ?? 'missing';
       if (!isBackfillMode(mode)) throw new HttpError(400, `unknown backfill mode "${mode}" (missing, force, only-failed, stale)`);
@@ -79,13 +86,13 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
     }),
   );
 
-  app.post<{ Body: Body }>('/actions/rerun-failed', { onRequest: app.csrfProtection, schema: { body: rangeBody } }, async (req, reply) =>
+  app.post<{ Body: Body }>('/actions/rerun-failed', { ...guards, schema: { body: rangeBody } }, async (req, reply) =>
     act(req, reply, 'rerun-failed', `${req.body.from}..${req.body.to}`, async () => backfill(req, 'only-failed')),
   );
 
   app.post<{ Body: Body }>(
     '/actions/schedule',
-    { onRequest: app.csrfProtection, schema: { body: { type: 'object', required: ['pipeline', 'op'], properties: { pipeline: STR, op: { type: 'string', enum: ['pause', 'resume'] }, note: { type: 'string', maxLength: 500 }, _csrf: STR } } } },
+    { ...guards, schema: { body: { type: 'object', required: ['pipeline', 'op'], properties: { pipeline: STR, op: { type: 'string', enum: ['pause', 'resume'] }, note: { type: 'string', maxLength: 500 }, _csrf: STR } } } },
     async (req, reply) =>
       act(req, reply, `schedule-${req.body.op}`, req.body.pipeline ?? null, async () => {
         const d = def(req.body.pipeline);

@@ -12,10 +12,14 @@ import type { ConsoleContext } from '../server';
 const PIPELINE_PARAM = { type: 'object', required: ['pipeline'], properties: { pipeline: { type: 'string', maxLength: 100 } } } as const;
 const KEY_SCHEMA = { type: 'string', maxLength: 40 } as const;
 
+// One CSRF token per response: each generateCsrf() without a secret cookie makes a new secret.
+const tokens = new WeakMap<FastifyReply, string>();
+
 /** A POST form with the CSRF token, shown only when actions are enabled. */
 export function actionForm(ctx: ConsoleContext, reply: FastifyReply, action: string, fields: Record<string, string>, label: string, extra: Html = html``): Html {
   if (!ctx.actionsEnabled) return html``;
-  const token = reply.generateCsrf();
+  let token = tokens.get(reply);
+  if (token === undefined) tokens.set(reply, (token = reply.generateCsrf()));
   return html`<form method="post" action="${action}" class="action">
 <input type="hidden" name="_csrf" value="${token}">${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}${extra}
 <button type="submit">${label}</button></form>`;
