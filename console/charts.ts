@@ -55,10 +55,9 @@ export function panelOption(panel: DashboardPanel, rows: readonly Record<string,
     ...(kinds.get(name) === 'line' ? { showSymbol: xs.length <= 60, connectNulls: false } : {}),
   }));
   return {
-    title: { text: panel.title, left: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
     legend: { top: 0, right: 0, type: 'scroll' },
-    grid: { left: 50, right: 20, top: 40, bottom: 60 },
+    grid: { left: 50, right: 20, top: 40, bottom: xs.length > 60 ? 60 : 30 },
     xAxis: { type: 'category', data: xs },
     yAxis: { type: 'value', name: panel.unit ?? '' },
     dataZoom: xs.length > 60 ? [{ type: 'inside' }, { type: 'slider', height: 18 }] : [],
@@ -66,33 +65,41 @@ export function panelOption(panel: DashboardPanel, rows: readonly Record<string,
   };
 }
 
-/** The pipeline graph: one node per pipeline (clickable: `data.url`), arrows upstream → downstream. */
+/**
+ * The pipeline graph: one box per pipeline (clickable: `data.url`), arrows upstream → downstream.
+ * Columns by depth (longest path from a source), rows within a column; unregistered upstreams grey.
+ */
 export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEdge[], urlOf: (name: string) => string): ChartOption {
   const known = new Set(nodes.map((n) => n.name));
-  const all = [...nodes.map((n) => ({ name: n.name, label: `${n.name}\n(${n.granularity})`, known: true })), ...[...new Set(edges.flatMap((e) => [e.from, e.to]))].filter((n) => !known.has(n)).map((n) => ({ name: n, label: `${n}\n(not registered)`, known: false }))];
-  // Columns by depth (longest path from a source), rows within a column.
+  const extra = [...new Set(edges.flatMap((e) => [e.from, e.to]))].filter((n) => !known.has(n));
+  const all = [...nodes.map((n) => ({ name: n.name, label: `${n.name} (${n.granularity})`, known: true })), ...extra.map((n) => ({ name: n, label: `${n} (not registered)`, known: false }))];
   const depth = new Map<string, number>(all.map((n) => [n.name, 0]));
-  for (let i = 0; i < all.length; i++) for (const e of edges) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, (depth.get(e.from) ?? 0) + 1));
+  // Longest path by relaxation; bounded by the node count so a cycle cannot loop forever.
+  for (let i = 0; i < all.length; i++) for (const e of edges) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, Math.min(all.length, (depth.get(e.from) ?? 0) + 1)));
   const rowsUsed = new Map<number, number>();
   return {
-    tooltip: {},
+    tooltip: { formatter: '{b}' },
     series: [
       {
         type: 'graph',
         layout: 'none',
-        roam: true,
-        symbolSize: [120, 44],
+        left: 100,
+        right: 100,
+        top: 40,
+        bottom: 40,
         symbol: 'roundRect',
+        symbolSize: [170, 40],
         edgeSymbol: ['none', 'arrow'],
         edgeSymbolSize: 10,
-        label: { show: true, formatter: '{b}' },
+        label: { show: true, color: '#fff', fontSize: 13 },
+        edgeLabel: { show: true, formatter: '{c}', fontSize: 11 },
         data: all.map((n) => {
           const col = depth.get(n.name) ?? 0;
           const row = rowsUsed.get(col) ?? 0;
           rowsUsed.set(col, row + 1);
-          return { name: n.name, x: col * 200, y: row * 80, value: n.label, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
+          return { name: n.name, x: col * 200, y: row * 60, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
         }),
-        links: edges.map((e) => ({ source: e.from, target: e.to, label: { show: true, formatter: e.input } })),
+        links: edges.map((e) => ({ source: e.from, target: e.to, value: e.input })),
         lineStyle: { width: 2, color: '#666' },
       },
     ],

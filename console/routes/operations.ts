@@ -61,7 +61,7 @@ export const operationsRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = asy
       'Overview',
       html`<h1>Pipelines</h1>
 <table class="grid"><thead><tr><th>pipeline</th><th>partitions</th><th>freshness</th><th>last run</th><th>failed (24 h)</th><th>stale (24 h)</th><th>running</th><th>in ledger</th><th>${ctx.actionsEnabled ? 'schedule' : ''}</th></tr></thead><tbody>${rows}</tbody></table>
-<h2>Pipeline graph</h2><div id="graph" class="chart" style="height:${120 + 80 * Math.max(1, graph.nodes.length)}px" aria-label="pipeline graph"></div>
+<h2>Pipeline graph</h2><div id="graph" class="chart" style="height:${100 + 60 * Math.max(1, graph.nodes.length)}px" aria-label="pipeline graph"></div>
 ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipelines/${n}`))}`,
       ['/assets/echarts.min.js', '/assets/graph.js'],
     );
