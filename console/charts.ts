@@ -77,16 +77,16 @@ export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEd
   // Longest path by relaxation; bounded by the node count so a cycle cannot loop forever.
   for (let i = 0; i < all.length; i++) for (const e of edges) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, Math.min(all.length, (depth.get(e.from) ?? 0) + 1)));
   const rowsUsed = new Map<number, number>();
+  // ECharts fits the nodes' bounding box to the chart; a box without width or height draws nothing,
+  // so the box always spans at least 2 columns × 2 rows (the corners are empty).
+  const maxDepth = Math.max(1, ...depth.values());
+  const maxRows = Math.max(1, ...[...Array(maxDepth + 1).keys()].map((d) => [...depth.values()].filter((v) => v === d).length - 1));
   return {
     tooltip: { formatter: '{b}' },
     series: [
       {
         type: 'graph',
         layout: 'none',
-        left: 100,
-        right: 100,
-        top: 40,
-        bottom: 40,
         symbol: 'roundRect',
         symbolSize: [170, 40],
         edgeSymbol: ['none', 'arrow'],
@@ -97,8 +97,14 @@ export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEd
           const col = depth.get(n.name) ?? 0;
           const row = rowsUsed.get(col) ?? 0;
           rowsUsed.set(col, row + 1);
-          return { name: n.name, x: col * 200, y: row * 60, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
-        }),
+          return { name: n.name, x: col * 200 + 100, y: row * 60 + 30, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
+        }).concat(
+          // Invisible corners of the layout box (see above); not clickable.
+          [
+            [0, 0],
+            [(maxDepth + 1) * 200, (maxRows + 1) * 60],
+          ].map(([x, y], i) => ({ name: `\u0000corner${i}`, x: x ?? 0, y: y ?? 0, url: null, label: { formatter: '' }, itemStyle: { color: 'transparent' }, symbolSize: 0, tooltip: { show: false } }) as never),
+        ),
         links: edges.map((e) => ({ source: e.from, target: e.to, value: e.input })),
         lineStyle: { width: 2, color: '#666' },
       },

@@ -165,6 +165,7 @@ export async function buildConsole(opts: ConsoleOptions): Promise<FastifyInstanc
     else if (err instanceof UnknownPipelineError || err instanceof UnknownDashboardError || err instanceof MapKeyError || err instanceof InvalidPartitionKeyError) [status, message] = [404, err.message];
     else if (err instanceof DashboardFilterError || err instanceof InvalidRangeError) [status, message] = [400, err.message];
     else if (err.validation) [status, message] = [400, `bad request: ${err.message}`];
+    else if (err.code === '42P01') [status, message] = [503, `DataPulse's tables are not in this database yet (${err.message}): start a worker or \`datapulse dev\` once, which applies the migrations`];
     else if (err.code?.startsWith('FST_CSRF')) [status, message] = [403, 'refused: missing or invalid CSRF token (reload the page and try again)'];
     else if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) [status, message] = [err.statusCode, err.message];
     if (status >= 500 && status !== 503) opts.logger?.error({ err, url: req.url }, 'console request failed');

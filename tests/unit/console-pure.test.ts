@@ -100,9 +100,9 @@ describe('chart options', () => {
     expect(g.edges).toEqual([{ from: 'weather', to: 'weather_daily', input: 'hours' }]);
     const o = graphOption(g.nodes, g.edges, (n) => `/pipelines/${n}`) as { series: { data: { name: string; url: string; x: number }[]; links: unknown[] }[] };
     const s = o.series[0];
-    expect(s?.data.map((d) => [d.name, d.url, d.x])).toEqual([
-      ['weather', '/pipelines/weather', 0],
-      ['weather_daily', '/pipelines/weather_daily', 200],
+    expect(s?.data.filter((d) => d.url).map((d) => [d.name, d.url, d.x])).toEqual([
+      ['weather', '/pipelines/weather', 100],
+      ['weather_daily', '/pipelines/weather_daily', 300],
     ]);
     expect(s?.links).toHaveLength(1);
     expect(pipelineGraph(registry).edges).toEqual([]);
@@ -211,6 +211,22 @@ describe('safety without a database', () => {
       expect(missing.statusCode).toBe(404);
       expect(missing.body).toContain('/pipelines/weather');
       expect(missing.body).not.toMatch(/at .*\.ts:\d+/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('a database without DataPulse tables', () => {
+  it('answers 503 saying to run a worker first, not a stack trace', async () => {
+    const missing = Object.assign(new Error('relation "ledger" does not exist'), { code: '42P01' });
+    const pool = { query: async () => Promise.reject(missing) } as unknown as Pool;
+    const app = await buildConsole({ pool, registry, dashboards, config: loadConfig({}) });
+    try {
+      const r = await app.inject({ url: '/pipelines/weather' });
+      expect(r.statusCode).toBe(503);
+      expect(r.body).toContain('start a worker or `datapulse dev` once');
+      expect(r.body).not.toMatch(/\.ts:\d+/);
     } finally {
       await app.close();
     }
