@@ -49,16 +49,19 @@ export interface NavInfo {
   readonly actionsEnabled: boolean;
 }
 
-/** A full page: header with navigation, the body, and the scripts it needs (served by the console). */
-export function page(opts: { title: string; nav: NavInfo; body: Html; scripts?: readonly string[]; status?: string }): string {
+/**
+ * A full page: header with navigation, the body, and the scripts it needs (served by the console),
+ * or, with `inline`, the stylesheet and scripts in the page itself (one request: the partition map).
+ */
+export function page(opts: { title: string; nav: NavInfo; body: Html; scripts?: readonly string[]; inline?: { css: string; js: readonly string[] } }): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title} · DataPulse</title><link rel="stylesheet" href="/assets/style.css"></head>
+<title>${opts.title} · DataPulse</title>${opts.inline ? raw(`<style>${opts.inline.css}</style>`) : raw('<link rel="stylesheet" href="/assets/style.css">')}</head>
 <body><header><a class="brand" href="/">DataPulse</a>
 <nav aria-label="main"><a href="/">Overview</a>${opts.nav.pipelines.map((p) => html` <a href="/pipelines/${p}">${p}</a>`)}
  <a href="/backfills">Backfills</a>${opts.nav.dashboards.map((d) => html` <a href="/dashboards/${d.name}">${d.title}</a>`)}</nav>
 <span class="mode">${opts.nav.actionsEnabled ? 'actions enabled' : 'read-only'}</span></header>
 <main>${opts.body}</main>
-${(opts.scripts ?? []).map((s) => html`<script src="${s}"></script>`)}
+${(opts.scripts ?? []).map((s) => html`<script src="${s}"></script>`)}${(opts.inline?.js ?? []).map((js) => raw(`<script>${js.replace(/<\/script/gi, '<\\/script')}</script>`))}
 </body></html>`.value;
 }

@@ -78,7 +78,7 @@ export interface ConsoleContext extends ConsoleOptions {
   /** Who made a request, for the audit trail. */
   actor(req: FastifyRequest): string;
   /** Sends a full HTML page. */
-  sendPage(reply: FastifyReply, title: string, body: ReturnType<typeof html>, scripts?: readonly string[]): FastifyReply;
+  sendPage(reply: FastifyReply, title: string, body: ReturnType<typeof html>, scripts?: readonly string[], inline?: { css: string; js: readonly string[] }): FastifyReply;
   /** The client, or an HttpError 503 saying Temporal is not configured. */
   temporal(): Promise<Client>;
 }
@@ -121,7 +121,7 @@ export async function buildConsole(opts: ConsoleOptions): Promise<FastifyInstanc
       const claimed = req.headers['x-datapulse-user'];
       return typeof claimed === 'string' && /^[\w.@-]{1,64}$/.test(claimed) ? `${who} (${claimed})` : who;
     },
-    sendPage: (reply, title, body, scripts) => reply.type('text/html; charset=utf-8').send(page({ title, nav: ctx.nav, body, scripts })),
+    sendPage: (reply, title, body, scripts, inline) => reply.type('text/html; charset=utf-8').send(page({ title, nav: ctx.nav, body, scripts, inline })),
     temporal: async () => {
       if (!opts.client) throw new HttpError(503, 'Temporal is not configured for this console');
       clientPromise ??= opts.client().catch((err: unknown) => {

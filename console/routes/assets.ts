@@ -19,6 +19,15 @@ export const ASSET_FILES: Readonly<Record<string, string>> = {
   'backfills.js': path.join(ASSETS_DIR, 'backfills.js'),
 };
 
+const texts = new Map<string, string>();
+
+/** The text of a listed asset (read once), for pages that inline it. */
+export function assetText(name: keyof typeof ASSET_FILES | string): string {
+  let t = texts.get(name);
+  if (t === undefined) texts.set(name, (t = readFileSync(ASSET_FILES[name] ?? '', 'utf8')));
+  return t;
+}
+
 /** Asset routes as one Fastify plugin (files read once, kept in memory). */
 export const assetRoutes: FastifyPluginAsync = async (app) => {
   const cache = new Map<string, Buffer>();

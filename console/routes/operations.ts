@@ -6,6 +6,7 @@ import { humanDuration, overview } from '../../ops/overview';
 import { partitionDetail } from '../../ops/partition-detail';
 import { defaultMapRange, keyPosition, mapGranularity, partitionMap, type PartitionMap } from '../../ops/partition-map';
 import { graphOption } from '../charts';
+import { assetText } from './assets';
 import { html, jsonScript, type Html } from '../html';
 import type { ConsoleContext } from '../server';
 
@@ -74,7 +75,8 @@ ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipe
       const def = ctx.registry.get(req.params.pipeline);
       const range = req.query.from && req.query.to ? { from: req.query.from, to: req.query.to } : await defaultMapRange(ctx.pool, def, ctx.now());
       const map = await partitionMap(ctx.pool, def, range.from, range.to);
-      return ctx.sendPage(reply, `${def.name} partitions`, mapBody(ctx, reply, map), ['/assets/map.js']);
+      // Stylesheet and map script inline: the page is drawn from one response.
+      return ctx.sendPage(reply, `${def.name} partitions`, mapBody(ctx, reply, map), [], { css: assetText('style.css'), js: [assetText('map.js')] });
     },
   );
 
