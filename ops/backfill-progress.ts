@@ -26,8 +26,10 @@ export async function listBackfills(client: Client, opts: { pipeline?: string; l
     if (seen.length >= Math.max(100, limit)) break;
   }
   seen.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  // A backfill continues-as-new: its earlier runs share the id; show the newest run only.
+  const newest = seen.filter((wf, i) => seen.findIndex((o) => o.workflowId === wf.workflowId) === i);
   return Promise.all(
-    seen.slice(0, limit).map(async (wf) => ({
+    newest.slice(0, limit).map(async (wf) => ({
       workflowId: wf.workflowId,
       status: wf.status,
       startedAt: wf.startTime.toISOString(),
