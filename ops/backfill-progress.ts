@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { BackfillProgress } from '../workflows/backfill';
 
-/** One backfill workflow; `progress` is its `progress` query's answer while it runs. */
+/** One backfill workflow; `progress` is its `progress` query's answer while it runs, its summary once completed. */
 export interface BackfillListing {
   readonly workflowId: string;
   readonly status: string;
@@ -34,7 +34,13 @@ export async function listBackfills(client: Client, opts: { pipeline?: string; l
       status: wf.status,
       startedAt: wf.startTime.toISOString(),
       closedAt: wf.closeTime?.toISOString() ?? null,
-      progress: wf.status === 'RUNNING' ? await client.workflow.getHandle(wf.workflowId).query<BackfillProgress>('progress').catch(() => null) : null,
+      // Running: the progress query; completed: its summary (the result of its last run).
+      progress:
+        wf.status === 'RUNNING'
+          ? await client.workflow.getHandle(wf.workflowId).query<BackfillProgress>('progress').catch(() => null)
+          : wf.status === 'COMPLETED'
+            ? ((await client.workflow.getHandle(wf.workflowId).result().catch(() => null)) as BackfillProgress | null)
+            : null,
     })),
   );
 }

@@ -160,8 +160,8 @@ describe('actions', () => {
     expect(summary).toMatchObject({ done: 3, failed: 0, mode: 'missing' });
     const listedRes = await app.inject({ url: '/api/backfills?pipeline=weather' });
     expect(listedRes.statusCode, listedRes.body).toBe(200);
-    const listed = listedRes.json() as { backfills: { workflowId: string; status: string }[] };
-    expect(listed.backfills.find((b) => b.workflowId === id)?.status).toBe('COMPLETED');
+    const listed = listedRes.json() as { backfills: { workflowId: string; status: string; progress: unknown }[] };
+    expect(listed.backfills.find((b) => b.workflowId === id)).toMatchObject({ status: 'COMPLETED', progress: { total: 3, done: 3, failed: 0 } });
     const { rows } = await h.pool.query(`SELECT actor, action, target, outcome, detail FROM console_actions WHERE action = 'backfill' AND outcome = 'ok'`);
     expect(rows).toEqual([{ actor: expect.stringMatching(/^local:.+ \(ops\.alice\)$/), action: 'backfill', target: '2024-09-02T00..2024-09-02T03', outcome: 'ok', detail: r.headers.location }]);
   });
