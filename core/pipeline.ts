@@ -185,6 +185,11 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * `backfill --stale`. @default "auto"
    */
   readonly automation?: 'auto' | 'manual';
+  /**
+   * How old the newest loaded partition may get (now minus its end) before the pipeline counts as
+   * late on the console's overview and the freshness alert. @default 2 partitions (hourly: 120 min, daily: 2 days)
+   */
+  readonly freshness?: { readonly expectWithinMinutes: number };
 }
 
 /** Thrown when a pipeline definition is inconsistent. */
@@ -244,6 +249,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     }
   }
   if (def.automation !== undefined && def.automation !== 'auto' && def.automation !== 'manual') fail(`automation must be "auto" or "manual", got ${String(def.automation)}`);
+  if (def.freshness && !(def.freshness.expectWithinMinutes > 0)) fail('freshness.expectWithinMinutes must be positive');
   try {
     validateChecks(def.checks ?? []);
   } catch (err) {

@@ -7,6 +7,8 @@ import { workflowUiUrl, type Config } from '../infra/config';
 import type { Pool } from '../infra/db';
 import { partitionWindow } from '../core/partition';
 import type { Registry } from '../core/registry';
+import { graphEdges } from '../core/graph';
+import type { PipelineDefinition } from '../core/pipeline';
 import { partitionWorkflowId } from '../core/search-attributes';
 
 /** One upstream partition a partition consumed. */
@@ -111,4 +113,59 @@ export function renderLineage(l: Lineage): string {
     lines.push(`    ${d.pipeline}/${d.key}  (input ${d.input}, read ${d.consumedAt})${d.readOlderVersion ? '  stale: read an older load' : ''}  ${d.uiUrl}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** One node of the pipeline graph, as the console draws it. */
+export interface GraphNode {
+  readonly name: string;
+  readonly granularity: string;
+  readonly description: string;
+}
+
+/** An edge upstream → downstream, named after the downstream's input. */
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly input: string;
+}
+
+/** The inputs a definition declares (empty for source pipelines). */
+export function declaredInputs(def: PipelineDefinition): { input: string; pipeline: string }[] {
+  return graphEdges([def]).map((e) => ({ input: e.input, pipeline: e.upstream }));
+}
+
+/** Nodes and edges of the registry's pipelines (core/graph.ts), for the console's graph. */
+export function pipelineGraph(registry: Registry): { nodes: GraphNode[]; edges: GraphEdge[] } {
+  const nodes = registry.pipelines.map((d) => ({ name: d.name, granularity: String(d.partitioning.granularity), description: d.description }));
+  const edges = graphEdges(registry.pipelines).map((e) => ({ from: e.upstream, to: e.downstream, input: e.input }));
+  return { nodes, edges };
+}
+
+/** A neighbour of a partition for the console: a pipeline, the input, and the partition keys involved. */
+export interface LineageLink {
+  readonly pipeline: string;
+  readonly input?: string;
+  readonly keys: readonly string[];
+}
+
+/** What fed a partition and what it fed, grouped by pipeline and input. */
+export interface PartitionLineage {
+  readonly upstream: readonly LineageLink[];
+  readonly downstream: readonly LineageLink[];
+}
+
+/** {@link partitionLineage} grouped by (pipeline, input) with their keys, as the partition page lists it. */
+export async function partitionLinks(pool: Pick<Pool, 'query'>, registry: Registry, config: Pick<Config, 'uiUrl' | 'namespace'>, pipeline: string, key: string): Promise<PartitionLineage> {
+  const l = await partitionLineage(pool, registry, config, pipeline, key);
+  const group = (items: readonly { pipeline: string; input: string; key: string }[]): LineageLink[] => {
+    const by = new Map<string, { pipeline: string; input: string; keys: string[] }>();
+    for (const i of items) {
+      const k = `${i.pipeline}\u0000${i.input}`;
+      const g = by.get(k) ?? { pipeline: i.pipeline, input: i.input, keys: [] };
+      g.keys.push(i.key);
+      by.set(k, g);
+    }
+    return [...by.values()];
+  };
+  return { upstream: group(l.upstream), downstream: group(l.downstream) };
 }

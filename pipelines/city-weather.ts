@@ -54,6 +54,8 @@ export const cityWeather = definePipeline({
     },
     key: ['location', 'day'],
   },
+  // Overview and freshness alert: late when the newest loaded partition ended longer ago than this.
+  freshness: { expectWithinMinutes: 2880 },
   checks: [
     acceptedValues('conditions', ['drizzle', 'rain', 'sun', 'snow', 'fog']),
     // Overlapping drops repeat rows by design (the last line wins): worth knowing, not a stop.

@@ -124,6 +124,8 @@ export const weather = definePipeline({
     },
     key: ['location_id', 'observed_at'],
   },
+  // Overview and freshness alert: late when the newest loaded partition ended longer ago than this.
+  freshness: { expectWithinMinutes: 120 },
   checks: [
     // Guards the contract if the schema ever lets nulls through (today null temperatures are quarantined).
     notNull('temperature_c', { minRatio: 0.9 }),

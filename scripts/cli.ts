@@ -138,12 +138,25 @@ program
   .action((opts: { mermaid?: boolean }) => (require('./commands/lineage') as typeof import('./commands/lineage')).graphCommand(opts));
 
 program
+  .command('ui')
+  .description('serve the web console (partition maps, partition detail, backfills, KPI dashboards) on 127.0.0.1:3000')
+  .option('--port <n>', 'port (env DATAPULSE_UI_PORT; default 3000)', (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+    return n;
+  })
+  .option('--host <address>', 'bind address (env DATAPULSE_UI_HOST; default 127.0.0.1); anything but loopback needs --token')
+  .option('--actions', 'allow run, backfill, re-run failed and pause/resume from the console (env DATAPULSE_UI_ACTIONS=1; default read-only)')
+  .option('--token <token>', 'require this token (env DATAPULSE_UI_TOKEN; at least 16 characters)')
+  .action(async (opts: { port?: number; host?: string; actions?: boolean; token?: string }) => (require('./commands/ui') as typeof import('./commands/ui')).uiCommand(opts));
+
+program
   .command('pipelines')
   .description('list the registered pipelines')
   .action(async () => (require('./commands/pipelines') as typeof import('./commands/pipelines')).pipelinesCommand());
 
 /** Commands that host a worker and run until stopped: no command span around them. */
-const LONG_RUNNING = new Set(['worker', 'dev', 'demo']);
+const LONG_RUNNING = new Set(['worker', 'dev', 'demo', 'ui']);
 
 export async function main(argv: string[]): Promise<void> {
   // Tracing first, before a command loads pg or the SDK; off (and not even loaded) unless

@@ -18,6 +18,7 @@ import { staleKeys } from '../../activities/staleness';
 import { startPartition } from '../../ops/partition-runs';
 import { fillCityWeatherLanding } from './landing';
 import { say, startLocalStack, untilSignal } from './stack';
+import { startConsole, type RunningConsole } from './ui';
 
 const RANGES = [
   { pipeline: 'weather', from: '2024-05-01T00', to: '2024-05-03T00', concurrency: 8 },
@@ -32,7 +33,10 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
   }
   const stack = await startLocalStack({ worker: true });
   let failed = 0;
+  let console_: RunningConsole | undefined;
   try {
+    console_ = await startConsole({ pool: stack.pool, config: stack.config }, { actions: process.env.DATAPULSE_UI_ACTIONS !== '0', fallbackPort: true });
+    say(`Console:    ${console_.url} (partition maps, backfills, weather dashboards)`);
     say(`Weather API: ${api ? `offline fixture at ${api.url} (set WEATHER_API_URL to use a real one)` : process.env.WEATHER_API_URL}`);
     const landing = fillCityWeatherLanding(stack.config.landingDir);
     say(`Landing:    ${landing.files.length} CSV drops (${landing.rows} rows of vega-datasets weather.csv) in ${landing.folder}`);
@@ -56,6 +60,7 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
     say('Ledger:');
     for (const r of rows) say(`  ${r.pipeline.padEnd(14)} ${r.status.padEnd(10)} ${String(r.partitions).padStart(5)} partitions, ${r.rows_in} rows in, ${r.loaded} loaded, ${r.quarantined} quarantined`);
     say();
+    say(`Console:                    ${console_.url}  (maps: ${console_.url}pipelines/weather, dashboards: ${console_.url}dashboards/weather-hourly)`);
     say(`Temporal UI (weather runs): ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="weather"')}`);
     say(`Temporal UI (CSV runs):     ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="city_weather"')}`);
     say(`Temporal UI (automation):   ${workflowsQueryUiUrl(stack.config, 'WorkflowType="automationWorkflow"')}`);
@@ -72,6 +77,7 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
     await Promise.race([untilSignal(), stack.workerDone]);
     say('stopping...');
   } finally {
+    await console_?.close();
     await stack.stop();
     await api?.close();
   }

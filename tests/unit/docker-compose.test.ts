@@ -11,6 +11,7 @@ import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { registry } from '../../pipelines';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -756,5 +757,89 @@ describe('Dockerfile and .dockerignore', () => {
       .filter((l) => l !== '' && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.tools', '.data', '.git', 'coverage']));
     expect(statSync(path.join(ROOT, 'package-lock.json')).isFile()).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------- grafana ---
+
+describe('Grafana: provisioned data sources and dashboards', () => {
+  const bindTarget = (name: string, source: string): string | undefined =>
+    mountsOf(name).find((m) => m.type === 'bind' && path.normalize(m.source ?? '') === path.normalize(source))?.target;
+  const datasources = (loadYaml('deploy/grafana/provisioning/datasources/datapulse.yaml')['datasources'] ?? []) as Obj[];
+  const providers = (loadYaml('deploy/grafana/provisioning/dashboards/datapulse.yaml')['providers'] ?? []) as Obj[];
+  const board = (file: string): Obj => JSON.parse(readRepoFile(`deploy/grafana/dashboards/${file}`)) as Obj;
+  const panelsOf = (b: Obj): Obj[] => (b['panels'] ?? []) as Obj[];
+  const targetsOf = (b: Obj): Obj[] => panelsOf(b).flatMap((p) => (p['targets'] ?? []) as Obj[]);
+
+  it('runs a pinned Grafana, published on 3001 (3000 is the console), after Prometheus and PostgreSQL are healthy', () => {
+    expect(splitImage(imageOf('grafana') as string)).toMatchObject({ repo: 'grafana/grafana' });
+    expect(portsOf('grafana').some((p) => p.published === '3001' && p.target === '3000')).toBe(true);
+    expect(dependsOn('grafana')).toEqual({ prometheus: 'service_healthy', postgres: 'service_healthy' });
+    expect(service('grafana')['healthcheck']).toBeDefined();
+  });
+
+  it('mounts the provisioning folder and the dashboards folder where the provider reads them', () => {
+    expect(bindTarget('grafana', './deploy/grafana/provisioning')).toBe('/etc/grafana/provisioning');
+    const dashboardsAt = bindTarget('grafana', './deploy/grafana/dashboards');
+    expect(providers).toHaveLength(1);
+    expect((providers[0]?.['options'] as Obj)['path']).toBe(dashboardsAt);
+  });
+
+  it('provisions Prometheus and the DataPulse PostgreSQL through the read-only role', () => {
+    const byType = Object.fromEntries(datasources.map((d) => [d['type'] as string, d]));
+    const prom = byType['prometheus'] as Obj;
+    expect(prom['url']).toBe(`http://prometheus:${portsOf('prometheus')[0]?.target}`);
+    const pg = byType['grafana-postgresql-datasource'] as Obj;
+    expect(pg['url']).toBe('postgres:5432');
+    expect(pg['user']).toBe('datapulse_reader');
+    expect((pg['jsonData'] as Obj)['database']).toBe(interpolate(envOf('postgres')['POSTGRES_DB'] ?? ''));
+    // The password comes from the environment Grafana gets, the same variable the role is created with.
+    expect((pg['secureJsonData'] as Obj)['password']).toBe('$READER_DB_PASSWORD');
+    expect(interpolate(envOf('grafana')['READER_DB_PASSWORD'] ?? '')).toBe(interpolate(envOf('postgres')['READER_DB_PASSWORD'] ?? ''));
+    expect(readRepoFile(COMPOSE_FILE)).not.toMatch(/READER_DB_PASSWORD: [^$]/);
+  });
+
+  it('creates the reader role with SELECT only, read-only transactions, on first start of postgres', () => {
+    expect(bindTarget('postgres', './deploy/postgres/10-reader-role.sh')).toMatch(/^\/docker-entrypoint-initdb\.d\/.+\.sh$/);
+    const script = readRepoFile('deploy/postgres/10-reader-role.sh');
+    expect(statSync(path.join(ROOT, 'deploy/postgres/10-reader-role.sh')).mode & 0o111).not.toBe(0);
+    const grants = [...script.matchAll(/GRANT ([A-Z, ]+) ON/g)].map((m) => m[1]?.trim());
+    expect(new Set(grants)).toEqual(new Set(['CONNECT', 'USAGE', 'SELECT']));
+    expect(script).toContain('GRANT SELECT ON TABLES TO datapulse_reader');
+    expect(script).toContain('default_transaction_read_only = on');
+    expect(script).not.toMatch(/INSERT|UPDATE|DELETE|TRUNCATE|CREATE ON SCHEMA/);
+  });
+
+  it('ships an operations board (throughput, failures, freshness, schedule-to-start) on metrics the stack exports', () => {
+    const ops = board('operations.json');
+    const uids = new Set(datasources.map((d) => d['uid']));
+    const exprs = targetsOf(ops).map((t) => t['expr'] as string);
+    for (const t of targetsOf(ops)) expect(uids.has((t['datasource'] as Obj)['uid'])).toBe(true);
+    expect(exprs.some((e) => e.includes('rate(datapulse_partitions_succeeded_total'))).toBe(true);
+    expect(exprs.some((e) => e.includes('datapulse_partitions_failed_total'))).toBe(true);
+    expect(exprs.some((e) => e.includes('datapulse_freshness_lag_seconds'))).toBe(true);
+    expect(exprs.some((e) => e.includes('temporal_activity_schedule_to_start_latency_bucket'))).toBe(true);
+    const metricsSource = readRepoFile('infra/metrics.ts');
+    for (const m of new Set(exprs.flatMap((e) => e.match(/datapulse_[a-z_]+/g) ?? []))) {
+      // Row counters are declared as rows('<what>', ...) → datapulse_rows_<what>_total.
+      const declared = /^datapulse_rows_([a-z]+)_total$/.exec(m);
+      expect(metricsSource, `${m} is not a metric of infra/metrics.ts`).toContain(declared ? `rows('${declared[1]}'` : `'${m.replace(/_bucket$/, '')}'`);
+    }
+  });
+
+  it('ships a KPI board whose SQL reads pipeline target tables only, through the PostgreSQL source', () => {
+    const kpi = board('weather-kpi.json');
+    const pgUid = datasources.find((d) => d['type'] === 'grafana-postgresql-datasource')?.['uid'];
+    const targets = targetsOf(kpi);
+    expect(targets.length).toBeGreaterThanOrEqual(3);
+    const tables = new Set<string>();
+    for (const t of targets) {
+      expect((t['datasource'] as Obj)['uid']).toBe(pgUid);
+      for (const m of (t['rawSql'] as string).matchAll(/datapulse\.([a-z_]+)/g)) tables.add(m[1] as string);
+    }
+    const targetsOfPipelines = registry.pipelines.map((p) => p.target.table);
+    expect([...tables].every((t) => targetsOfPipelines.includes(t))).toBe(true);
+    expect(tables).toEqual(new Set(['city_weather_daily', 'weather_observations']));
+    for (const b of [kpi, board('operations.json')]) expect(new Set(panelsOf(b).map((p) => p['id'])).size).toBe(panelsOf(b).length);
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * ECharts options built from dashboard rows and the pipeline graph: pure functions, unit-tested
+ * without a browser. The browser only calls `echarts.init(el).setOption(option)`.
+ */
+import type { DashboardPanel } from '../core/dashboard';
+import type { GraphEdge, GraphNode } from '../ops/lineage';
+
+/** The subset of an ECharts option these builders produce (plain JSON). */
+export interface ChartOption {
+  readonly [k: string]: unknown;
+}
+
+function num(v: unknown): number | null {
+  if (v === null || v === undefined || v === '') return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * The option of one panel. x categories keep row order (first appearance); with `series`, one
+ * series per distinct value (and y column when there are several); without, one per y column.
+ * A missing point is null (a gap), never zero.
+ */
+export function panelOption(panel: DashboardPanel, rows: readonly Record<string, unknown>[]): ChartOption {
+  const xs: string[] = [];
+  const xIndex = new Map<string, number>();
+  for (const r of rows) {
+    const x = String(r[panel.x]);
+    if (!xIndex.has(x)) {
+      xIndex.set(x, xs.length);
+      xs.push(x);
+    }
+  }
+  const groups = new Map<string, (number | null)[]>();
+  const kinds = new Map<string, 'bar' | 'line'>();
+  const kindOf = (i: number): 'bar' | 'line' => (panel.chart === 'bar' ? 'bar' : panel.chart === 'bar-line' && i === 0 ? 'bar' : 'line');
+  for (const r of rows) {
+    const at = xIndex.get(String(r[panel.x])) ?? 0;
+    panel.y.forEach((col, i) => {
+      const s = panel.series ? String(r[panel.series]) : '';
+      const name = panel.series ? (panel.y.length > 1 ? `${s} ${col}` : s) : col;
+      let data = groups.get(name);
+      if (!data) {
+        data = xs.map(() => null);
+        groups.set(name, data);
+        kinds.set(name, kindOf(i));
+      }
+      data[at] = num(r[col]);
+    });
+  }
+  const series = [...groups.entries()].map(([name, data]) => ({
+    name,
+    type: kinds.get(name) ?? 'line',
+    data,
+    ...(kinds.get(name) === 'line' ? { showSymbol: xs.length <= 60, connectNulls: false } : {}),
+  }));
+  return {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0, right: 0, type: 'scroll' },
+    grid: { left: 50, right: 20, top: 40, bottom: xs.length > 60 ? 60 : 30 },
+    xAxis: { type: 'category', data: xs },
+    yAxis: { type: 'value', name: panel.unit ?? '' },
+    dataZoom: xs.length > 60 ? [{ type: 'inside' }, { type: 'slider', height: 18 }] : [],
+    series,
+  };
+}
+
+/**
+ * The pipeline graph: one box per pipeline (clickable: `data.url`), arrows upstream → downstream.
+ * Columns by depth (longest path from a source), rows within a column; unregistered upstreams grey.
+ */
+export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEdge[], urlOf: (name: string) => string): ChartOption {
+  const known = new Set(nodes.map((n) => n.name));
+  const extra = [...new Set(edges.flatMap((e) => [e.from, e.to]))].filter((n) => !known.has(n));
+  const all = [...nodes.map((n) => ({ name: n.name, label: `${n.name} (${n.granularity})`, known: true })), ...extra.map((n) => ({ name: n, label: `${n} (not registered)`, known: false }))];
+  const depth = new Map<string, number>(all.map((n) => [n.name, 0]));
+  // Longest path by relaxation; bounded by the node count so a cycle cannot loop forever.
+  for (let i = 0; i < all.length; i++) for (const e of edges) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, Math.min(all.length, (depth.get(e.from) ?? 0) + 1)));
+  const rowsUsed = new Map<number, number>();
+  // ECharts fits the nodes' bounding box to the chart; a box without width or height draws nothing,
+  // so the box always spans at least 2 columns × 2 rows (the corners are empty).
+  const maxDepth = Math.max(1, ...depth.values());
+  const maxRows = Math.max(1, ...[...Array(maxDepth + 1).keys()].map((d) => [...depth.values()].filter((v) => v === d).length - 1));
+  return {
+    tooltip: { formatter: '{b}' },
+    series: [
+      {
+        type: 'graph',
+        layout: 'none',
+        symbol: 'roundRect',
+        symbolSize: [170, 40],
+        edgeSymbol: ['none', 'arrow'],
+        edgeSymbolSize: 10,
+        label: { show: true, color: '#fff', fontSize: 13 },
+        edgeLabel: { show: true, formatter: '{c}', fontSize: 11 },
+        data: all.map((n) => {
+          const col = depth.get(n.name) ?? 0;
+          const row = rowsUsed.get(col) ?? 0;
+          rowsUsed.set(col, row + 1);
+          return { name: n.name, x: col * 200 + 100, y: row * 60 + 30, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
+        }).concat(
+          // Invisible corners of the layout box (see above); not clickable.
+          [
+            [0, 0],
+            [(maxDepth + 1) * 200, (maxRows + 1) * 60],
+          ].map(([x, y], i) => ({ name: `\u0000corner${i}`, x: x ?? 0, y: y ?? 0, url: null, label: { formatter: '' }, itemStyle: { color: 'transparent' }, symbolSize: 0, tooltip: { show: false } }) as never),
+        ),
+        links: edges.map((e) => ({ source: e.from, target: e.to, value: e.input })),
+        lineStyle: { width: 2, color: '#666' },
+      },
+    ],
+  };
+}

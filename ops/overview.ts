@@ -1,0 +1,105 @@
+/**
+ * The console's overview: per pipeline, its freshness (now minus the end of the newest succeeded
+ * partition, against the declared `freshness` expectation), its last run, and the failures and
+ * stale partitions of the last day. A few aggregate queries per pipeline, whatever the ledger size.
+ */
+import type { Pool } from '../infra/db';
+import { currentFingerprint } from '../infra/fingerprint';
+import type { PipelineDefinition } from '../core/pipeline';
+import type { Registry } from '../core/registry';
+import { keyPosition, mapGranularity, type MapGranularity } from './partition-map';
+
+/** One pipeline's line on the overview. */
+export interface PipelineOverview {
+  readonly name: string;
+  readonly description: string;
+  readonly granularity: MapGranularity;
+  /** Newest succeeded (or stale) partition key, if any. */
+  readonly newestLoaded: string | null;
+  /** Milliseconds from the end of the newest loaded partition to now; null when nothing loaded. */
+  readonly lagMs: number | null;
+  /** The declared expectation, in milliseconds. */
+  readonly expectedLagMs: number;
+  /** `fresh` within the expectation, `late` beyond it, `never` when nothing loaded. */
+  readonly freshness: 'fresh' | 'late' | 'never';
+  readonly lastRun: { readonly key: string; readonly status: string; readonly finishedAt: string | null } | null;
+  /** Partitions that failed in the last 24 hours (by finish time). */
+  readonly failedLastDay: number;
+  /** Partitions loaded in the last 24 hours whose params or code version differ from the definition's. */
+  readonly staleLastDay: number;
+  readonly running: number;
+  readonly partitions: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** End instant of a partition key (ms). Monthly: the first instant of the next month. */
+export function keyEndMs(g: MapGranularity, key: string): number {
+  const pos = keyPosition(g, key) + 1;
+  if (g === 'hourly') return pos * HOUR_MS;
+  if (g === 'daily') return pos * 24 * HOUR_MS;
+  return Date.UTC(Math.floor(pos / 12), pos % 12, 1);
+}
+
+/** The declared expectation (`freshness.expectWithinMinutes`), else two partitions. */
+export function expectedLagMs(def: Pick<PipelineDefinition, 'partitioning' | 'freshness'>): number {
+  if (def.freshness) return def.freshness.expectWithinMinutes * 60_000;
+  const g = mapGranularity(def);
+  return 2 * (g === 'hourly' ? HOUR_MS : g === 'daily' ? 24 * HOUR_MS : 31 * 24 * HOUR_MS);
+}
+
+/** The overview line of one pipeline. */
+export async function pipelineOverview(pool: Pool, def: PipelineDefinition, nowMs: number): Promise<PipelineOverview> {
+  const g = mapGranularity(def);
+  const fp = currentFingerprint(def);
+  const { rows } = await pool.query<{ newest: string | null; failed: number; stale: number; running: number; n: number }>(
+    `SELECT max(partition_key) FILTER (WHERE status = 'succeeded') AS newest,
+            count(*) FILTER (WHERE status = 'failed' AND finished_at > $2::timestamptz - interval '1 day')::int AS failed,
+            count(*) FILTER (WHERE status = 'succeeded' AND finished_at > $2::timestamptz - interval '1 day'
+                              AND (params_hash IS DISTINCT FROM $3 OR code_version IS DISTINCT FROM $4))::int AS stale,
+            count(*) FILTER (WHERE status = 'running')::int AS running,
+            count(*)::int AS n
+       FROM ledger WHERE pipeline = $1`,
+    [def.name, new Date(nowMs).toISOString(), fp.paramsHash, fp.codeVersion],
+  );
+  const last = await pool.query<{ partition_key: string; status: string; finished_at: Date | null }>(
+    `SELECT partition_key, status, finished_at FROM ledger WHERE pipeline = $1 ORDER BY updated_at DESC LIMIT 1`,
+    [def.name],
+  );
+  const r = rows[0];
+  const newest = r?.newest ?? null;
+  const lagMs = newest ? nowMs - keyEndMs(g, newest) : null;
+  const expected = expectedLagMs(def);
+  const l = last.rows[0];
+  return {
+    name: def.name,
+    description: def.description,
+    granularity: g,
+    newestLoaded: newest,
+    lagMs,
+    expectedLagMs: expected,
+    freshness: lagMs === null ? 'never' : lagMs <= expected ? 'fresh' : 'late',
+    lastRun: l ? { key: l.partition_key, status: l.status, finishedAt: l.finished_at ? l.finished_at.toISOString() : null } : null,
+    failedLastDay: r?.failed ?? 0,
+    staleLastDay: r?.stale ?? 0,
+    running: r?.running ?? 0,
+    partitions: r?.n ?? 0,
+  };
+}
+
+/** Every registered pipeline's overview line, in registry order. */
+export async function overview(pool: Pool, registry: Registry, nowMs: number): Promise<PipelineOverview[]> {
+  return Promise.all(registry.pipelines.map((d) => pipelineOverview(pool, d, nowMs)));
+}
+
+/** "3 h 20 min", "2 d 4 h", "45 s": a duration for people. */
+export function humanDuration(ms: number): string {
+  const s = Math.round(Math.abs(ms) / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h ${m % 60} min`;
+  const d = Math.floor(h / 24);
+  return `${d} d ${h % 24} h`;
+}

@@ -1,0 +1,5 @@
+/** Every KPI dashboard the console serves, in menu order. Business pipelines add theirs here. */
+import type { Dashboard } from '../../core/dashboard';
+import { rainfallMonthly, weatherDaily, weatherHourly } from './weather';
+
+export const dashboards: readonly Dashboard[] = [weatherHourly, weatherDaily, rainfallMonthly];
