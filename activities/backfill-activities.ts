@@ -7,7 +7,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import { keyAt, countKeys, type Granularity } from '../core/partition';
-import { ledgerRowState, planAction, type BackfillMode, type PartitionState } from '../core/plan';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState, SOURCE_CHANGED_SQL } from '../core/plan';
 import type { Registry } from '../core/registry';
 import { FailureType, nonRetryable } from './errors';
 
@@ -58,7 +58,7 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
     const n = Math.max(0, Math.min(input.count, total - input.startIndex));
     const keys = Array.from({ length: n }, (_, i) => keyAt(input.granularity, input.from, input.startIndex + i));
     const { rows } = await deps.pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
-      'SELECT partition_key, status, params_hash, code_version FROM ledger WHERE pipeline = $1 AND partition_key = ANY($2::text[])',
+      `SELECT partition_key, status, params_hash, code_version, ${SOURCE_CHANGED_SQL} FROM ledger WHERE pipeline = $1 AND partition_key = ANY($2::text[])`,
       [input.pipeline, keys],
     );
     const byKey = new Map(rows.map((r) => [r.partition_key, r]));

@@ -6,7 +6,6 @@
  * or replayed step leaves the same rows as one clean run. Only small summaries cross Temporal.
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { copyInLines, copyOutRows, withTransaction, type Pool, type PoolClient } from '../infra/db';
 import type { Config } from '../infra/config';
@@ -21,7 +20,9 @@ import { ident } from '../core/sql';
 import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/checks';
 import { runChecks } from './check-runner';
 import { FailureType, nonRetryable } from './errors';
-import { readCsvFiles, ROW_ERROR_FIELD } from './sources/csv-files';
+import { ROW_ERROR_FIELD } from './sources/csv-files';
+import { readLandingFiles, type FileToRead } from './sources/landing-files';
+import { filesForPartition, landingFolder, refreshCatalog } from './catalog';
 import { readHttpJson } from './sources/http-json';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
 import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
@@ -83,17 +84,42 @@ export function createPartitionActivities(deps: ActivityDeps) {
     ensured.add(def.name);
   }
 
-  function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[]): AsyncIterable<SourceRecord> {
+  function heartbeater(): (d?: unknown) => void {
     const c = ctx();
-    const heartbeat = (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
+    return (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
+  }
+
+  /**
+   * File sources: brings the catalog up to date (rows of re-scanned files that no partition can own
+   * are collected into `unplaced`) and returns the files the window reads, in precedence order.
+   */
+  async function filesToRead(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[]): Promise<readonly FileToRead[] | undefined> {
+    if (def.source.kind !== 'csv-files') return undefined;
+    await refreshCatalog(pool, def, landingFolder(deps.config.landingDir, def.name), {
+      heartbeat: heartbeater(),
+      exceptPartition: window.key,
+      onUnplaced: (rows) => void unplaced.push(...rows),
+    });
+    return filesForPartition(pool, def.name, window.key);
+  }
+
+  function readSource(def: PipelineDefinition, window: PartitionWindow, files: readonly FileToRead[] | undefined): AsyncIterable<SourceRecord> {
+    const c = ctx();
+    const heartbeat = heartbeater();
     const signal = c?.cancellationSignal ?? new AbortController().signal;
     if (def.source.kind === 'http-json') return readHttpJson(def.source, window, def.params, { env, signal, heartbeat });
-    return readCsvFiles(def.source, window, {
-      folder: path.join(deps.config.landingDir, def.name),
-      heartbeat,
-      onUnplaced: (row) => unplaced.push(row),
-      firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
-    });
+    // Rows no partition can own were recorded when the catalog scanned the file.
+    return readLandingFiles(
+      def.source,
+      window,
+      {
+        folder: landingFolder(deps.config.landingDir, def.name),
+        heartbeat,
+        onUnplaced: () => undefined,
+        firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
+      },
+      files ?? [],
+    );
   }
 
   /**
@@ -129,11 +155,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
     const raw = intermediateTable('raw', ref.pipeline, ref.partition);
+    const files = await filesToRead(def, window, unplaced);
     const rowsIn = await withTransaction(pool, async (client) => {
       await client.query(`DROP TABLE IF EXISTS ${raw}`);
       await client.query(`CREATE TABLE ${raw} (dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL)`);
       let seq = 0;
-      const lines = mapAsync(readSource(def, window, unplaced), (r) => {
+      const lines = mapAsync(readSource(def, window, files), (r) => {
         const json = JSON.stringify(r.record);
         hash.update(`${r.sourceFile}\t${r.lineNo}\t${json}\n`);
         return `${++seq}\t${copyEscape(r.sourceFile)}\t${r.lineNo}\t${copyEscape(json)}\n`;
@@ -151,6 +178,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
     ) {
       logger.info({ rowsIn }, 'source unchanged since the last successful run; nothing to do');
       await pool.query(`DROP TABLE IF EXISTS ${raw}`);
+      // The rows read are those loaded: a change the catalog reported before this read is settled.
+      await pool.query('UPDATE ledger SET source_changed_at = NULL, source_change = NULL WHERE pipeline = $1 AND partition_key = $2 AND source_changed_at < $3', [
+        ref.pipeline,
+        ref.partition,
+        new Date(started),
+      ]);
       return {
         rowsIn,
         sourceChecksum,

@@ -55,7 +55,24 @@ export interface CsvFilesSource {
   readonly requiredColumns: readonly string[];
   /** @default "," */
   readonly delimiter?: string;
+  /**
+   * How the landing files are written (see activities/sources/landing-files.ts): `csv`; `json`, a
+   * top-level array of objects or one at `jsonPath`; `ndjson`, one JSON object per line; `xlsx`, an
+   * Excel workbook's `sheet`, header on `headerRow`. The default `filePattern` follows the format
+   * (`.csv`, `.json`, `.ndjson`/`.jsonl`, `.xlsx`). @default "csv"
+   */
+  readonly format?: FileFormat;
+  /** json only: dot path of the array inside the document, e.g. `data.items`. @default the top level */
+  readonly jsonPath?: string;
+  /** xlsx only: name of the worksheet to read. @default the first worksheet */
+  readonly sheet?: string;
+  /** xlsx only: 1-based row holding the column names; rows above it are ignored. @default 1 */
+  readonly headerRow?: number;
 }
+
+/** Formats a landing file can be written in. */
+export const FILE_FORMATS = ['csv', 'json', 'ndjson', 'xlsx'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
 
 export type Source<P extends Params = Params> = HttpJsonSource<P> | CsvFilesSource;
 
@@ -161,6 +178,15 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     keyToStartMs(def.partitioning.granularity, def.partitioning.start);
   } catch (err) {
     fail(`partitioning.start: ${(err as Error).message}`);
+  }
+  if (def.source.kind === 'csv-files') {
+    const src = def.source;
+    const format = src.format ?? 'csv';
+    if (!(FILE_FORMATS as readonly string[]).includes(format)) fail(`source.format must be one of ${FILE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
+    if (src.jsonPath !== undefined && format !== 'json') fail('source.jsonPath applies to format "json" only');
+    if ((src.sheet !== undefined || src.headerRow !== undefined) && format !== 'xlsx') fail('source.sheet and source.headerRow apply to format "xlsx" only');
+    if (src.headerRow !== undefined && (!Number.isInteger(src.headerRow) || src.headerRow < 1)) fail('source.headerRow must be a positive integer');
+    if (src.jsonPath !== undefined && !/^[^.]+(\.[^.]+)*$/.test(src.jsonPath)) fail(`source.jsonPath ${JSON.stringify(src.jsonPath)} must be dot-separated names, e.g. data.items`);
   }
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
   const ratio = def.maxRejectedRatio ?? 0.5;

@@ -3,7 +3,7 @@ import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import { keysInRange } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
-import { ledgerRowState, planAction, type BackfillMode, type PartitionState, type PlanAction } from '../core/plan';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState, type PlanAction, SOURCE_CHANGED_SQL } from '../core/plan';
 
 export interface RangePlan {
   readonly total: number;
@@ -13,7 +13,7 @@ export interface RangePlan {
 
 export async function planRange(pool: Pool, def: PipelineDefinition, from: string, to: string, mode: BackfillMode): Promise<RangePlan> {
   const { rows } = await pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
-    `SELECT partition_key, status, params_hash, code_version FROM ledger
+    `SELECT partition_key, status, params_hash, code_version, ${SOURCE_CHANGED_SQL} FROM ledger
       WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3`,
     [def.name, from, to],
   );

@@ -12,7 +12,7 @@ import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey, stepMs } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
-import { ledgerRowState, PartitionState, type CurrentFingerprint } from '../core/plan';
+import { ledgerRowState, PartitionState, type CurrentFingerprint, SOURCE_CHANGED_SQL } from '../core/plan';
 
 /** The ledger columns the map reads (snake_case, as selected). */
 export interface StatusLedgerRow {
@@ -20,6 +20,8 @@ export interface StatusLedgerRow {
   readonly status: 'running' | 'succeeded' | 'failed';
   readonly params_hash: string | null;
   readonly code_version: string | null;
+  /** The source changed under the partition after its last run started (core/plan.ts SOURCE_CHANGED_SQL). */
+  readonly source_changed?: boolean | null;
   readonly error: string | null;
   readonly failed_step: string | null;
   readonly error_type?: string | null;
@@ -443,7 +445,7 @@ export async function earliestLedgerKey(pool: Pool, pipeline: string): Promise<s
 /** The ledger rows of [from, to) (keys of one granularity sort lexicographically in time order). */
 export async function ledgerRowsInRange(pool: Pool, pipeline: string, from: string, to: string): Promise<StatusLedgerRow[]> {
   const { rows } = await pool.query<StatusLedgerRow>(
-    `SELECT partition_key, status, params_hash, code_version, error, failed_step, error_type, workflow_id, run_id,
+    `SELECT partition_key, status, params_hash, code_version, ${SOURCE_CHANGED_SQL}, error, failed_step, error_type, workflow_id, run_id,
             rows_loaded, rows_quarantined, finished_at
        FROM ledger
       WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3

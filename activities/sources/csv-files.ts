@@ -18,6 +18,13 @@ export interface CsvReadContext {
   readonly onUnplaced: (row: { sourceFile: string; lineNo: number; record: Record<string, unknown>; reason: string }) => void;
   /** Start of the pipeline's first partition: rows before it belong to no partition and are reported. */
   readonly firstPartitionStartMs?: number;
+  /**
+   * The files to read, in this order (the file catalog's choice: only those whose rows overlap the
+   * window, in precedence order). @default every matching file of the folder, by name
+   */
+  readonly files?: readonly string[];
+  /** Names of files known to be sorted by time: their reading stops at the first row past the window. */
+  readonly sortedFiles?: ReadonlySet<string>;
 }
 
 /** Marker field set on a row whose field count does not match the header; validation quarantines it. */
@@ -58,7 +65,7 @@ export async function listSourceFiles(src: CsvFilesSource, folder: string): Prom
 }
 
 export async function* readCsvFiles(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext): AsyncGenerator<SourceRecord> {
-  const files = await listSourceFiles(src, ctx.folder);
+  const files = ctx.files ?? (await listSourceFiles(src, ctx.folder));
   for (const file of files) {
     yield* readOneFile(src, window, ctx, file);
     ctx.heartbeat({ file });
@@ -133,6 +140,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
         });
         continue;
       }
+      if (t >= window.endMs && ctx.sortedFiles?.has(file)) break;
       if (t >= window.startMs && t < window.endMs) yield { sourceFile: file, lineNo, record };
       if (++scanned % 50_000 === 0) ctx.heartbeat({ file, scanned });
     }
