@@ -320,7 +320,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const total = counts.rowsValid + counts.rowsQuarantined;
     const maxRatio = def.maxRejectedRatio ?? 0.5;
     logger.info(counts, 'validated');
-    if (total > 0 && counts.rowsQuarantined / total > maxRatio) {
+    if (total > 0 && counts.rowsQuarantined >= (def.minRejectedRows ?? 2) && counts.rowsQuarantined / total > maxRatio) {
       const top = await pool.query<{ field: string | null; reason: string; n: string }>(
         `SELECT field, min(reason) AS reason, count(*) AS n FROM quarantine WHERE pipeline = $1 AND partition_key = $2
           GROUP BY field ORDER BY count(*) DESC LIMIT 1`,

@@ -132,6 +132,11 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    */
   readonly maxRejectedRatio?: number;
   /**
+   * Rejected rows a partition needs before `maxRejectedRatio` can fail it: one bad row in a sparse
+   * day (1 of 1, 1 of 2) is quarantined and the rest loads, instead of failing the day. @default 2
+   */
+  readonly minRejectedRows?: number;
+  /**
    * How partitions run their four steps: `activities` (each step a task on the queue, visible as
    * activity events, heartbeating) or `local-activities` (same code and retries inside the worker,
    * no server round trip per step: for many tiny partitions). @default "activities"
@@ -191,6 +196,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
   const ratio = def.maxRejectedRatio ?? 0.5;
   if (ratio < 0 || ratio > 1) fail('maxRejectedRatio must be within [0, 1]');
+  if (def.minRejectedRows !== undefined && (!Number.isInteger(def.minRejectedRows) || def.minRejectedRows < 1)) fail('minRejectedRows must be a positive integer');
   try {
     validateChecks(def.checks ?? []);
   } catch (err) {
