@@ -26,6 +26,10 @@
  *   (transform's dedupe), so the most recently modified file wins, ties going to the name later in
  *   byte order — independent of collation and of how the OS lists the folder.
  *
+ * - **Sensor hand-off**: every refresh also records the partitions it touched in
+ *   `file_sensor_pending` (same transaction), which a file sensor claims, starts and acknowledges
+ *   (`claimPending`, `ackPending`): a change is never lost between two polls, whoever scanned it.
+ *
  * Scans of one pipeline are serialised by a PostgreSQL advisory lock (many partitions start at once).
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -196,10 +200,10 @@ export async function refreshCatalog(pool: Pool, def: PipelineDefinition, folder
             ctimeNs,
           ],
         );
-        if (!firstScan) {
-          const marked = fileTouched.filter((k) => k !== opts.exceptPartition);
-          await markSourceChanged(lockClient, def.name, marked, `${name} ${fresh ? 'added' : scan.ok ? 'changed' : 'unreadable'}`);
-        }
+        const marked = fileTouched.filter((k) => k !== opts.exceptPartition);
+        const why = `${name} ${fresh ? 'added' : scan.ok ? 'changed' : 'unreadable'}`;
+        if (!firstScan) await markSourceChanged(lockClient, def.name, marked, why);
+        await addPending(lockClient, def.name, marked, why);
         for (const k of fileTouched) touched.add(k);
       });
       if (scan.ok && scan.unplaced.length > 0) await opts.onUnplaced?.(scan.unplaced, name);
@@ -216,7 +220,9 @@ export async function refreshCatalog(pool: Pool, def: PipelineDefinition, folder
         );
         await lockClient.query(`UPDATE file_catalog SET status = 'missing' WHERE pipeline = $1 AND file_name = $2`, [def.name, row.file_name]);
         const keys = gone.rows.map((r) => r.partition_key);
-        await markSourceChanged(lockClient, def.name, keys.filter((k) => k !== opts.exceptPartition), `${row.file_name} disappeared`);
+        const marked = keys.filter((k) => k !== opts.exceptPartition);
+        await markSourceChanged(lockClient, def.name, marked, `${row.file_name} disappeared`);
+        await addPending(lockClient, def.name, marked, `${row.file_name} disappeared`);
         for (const k of keys) touched.add(k);
       });
       changes.missing.push(row.file_name);
@@ -354,6 +360,64 @@ async function markSourceChanged(client: PoolClient, pipeline: string, keys: rea
       WHERE pipeline = $1 AND partition_key = ANY($2::text[])`,
     [pipeline, keys, why.slice(0, 500)],
   );
+}
+
+/**
+ * Records rows no partition can own in `unplaced_records` (idempotent per file and line). The same
+ * statement as ingest's; the catalog scan is the natural owner of these rows (issue 16 may move
+ * the bookkeeping here entirely).
+ */
+export async function recordUnplacedRows(pool: Pool, pipeline: string, rows: readonly UnplacedRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    await pool.query(
+      `INSERT INTO unplaced_records (pipeline, source_file, line_no, reason, record)
+       SELECT $1, u.source_file, u.line_no, u.reason, u.record
+         FROM jsonb_to_recordset($2::jsonb) AS u(source_file text, line_no int, reason text, record jsonb)
+       ON CONFLICT (pipeline, source_file, line_no) DO UPDATE SET reason = EXCLUDED.reason, record = EXCLUDED.record, seen_at = now()`,
+      [pipeline, JSON.stringify(chunk.map((r) => ({ source_file: r.sourceFile, line_no: r.lineNo, reason: r.reason, record: r.record })))],
+    );
+  }
+}
+
+/** Records partitions for the file sensor to start (a later change of a pending key bumps its seq). */
+async function addPending(client: PoolClient, pipeline: string, keys: readonly string[], why: string): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query(
+    `INSERT INTO file_sensor_pending (pipeline, partition_key, reason)
+     SELECT $1, k, $3 FROM unnest($2::text[]) AS k
+     ON CONFLICT (pipeline, partition_key) DO UPDATE SET seq = nextval('file_sensor_pending_seq'), reason = EXCLUDED.reason, since = now()`,
+    [pipeline, keys, why.slice(0, 500)],
+  );
+}
+
+/** Partitions a file sensor should start, oldest change first, and the seq to acknowledge them up to. */
+export interface PendingPartitions {
+  readonly keys: string[];
+  /** Highest seq among `keys`; acknowledge with it. */
+  readonly upToSeq: string;
+  /** More pending partitions than `limit`. */
+  readonly more: boolean;
+}
+
+/** Up to `limit` pending partitions of a pipeline (file_sensor_pending), without removing them. */
+export async function claimPending(pool: Pool, pipeline: string, limit: number): Promise<PendingPartitions> {
+  const { rows } = await pool.query<{ partition_key: string; seq: string }>(
+    'SELECT partition_key, seq::text AS seq FROM file_sensor_pending WHERE pipeline = $1 ORDER BY seq LIMIT $2',
+    [pipeline, limit + 1],
+  );
+  const taken = rows.slice(0, limit);
+  return { keys: taken.map((r) => r.partition_key), upToSeq: taken.reduce((m, r) => (BigInt(r.seq) > BigInt(m) ? r.seq : m), '0'), more: rows.length > limit };
+}
+
+/**
+ * Removes acknowledged pending partitions: those of `keys` whose seq is at most `upToSeq` (a change
+ * recorded after the claim keeps its row). Idempotent.
+ */
+export async function ackPending(pool: Pool, pipeline: string, keys: readonly string[], upToSeq: string): Promise<number> {
+  if (keys.length === 0) return 0;
+  const r = await pool.query('DELETE FROM file_sensor_pending WHERE pipeline = $1 AND partition_key = ANY($2::text[]) AND seq <= $3::bigint', [pipeline, keys, upToSeq]);
+  return r.rowCount ?? 0;
 }
 
 async function withClientTransaction<T>(client: PoolClient, fn: () => Promise<T>): Promise<T> {

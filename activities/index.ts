@@ -2,11 +2,12 @@
 import { createAlertActivities, type AlertActivityDeps } from './alert-activities';
 import { createBackfillActivities, type BackfillActivityDeps } from './backfill-activities';
 import { createPartitionActivities, type ActivityDeps } from './partition-activities';
+import { createSensorActivities } from './sensor-activities';
 
 export type { ActivityDeps } from './partition-activities';
 
 export function createActivities(deps: ActivityDeps & BackfillActivityDeps & AlertActivityDeps) {
-  return { ...createPartitionActivities(deps), ...createBackfillActivities(deps), ...createAlertActivities(deps) };
+  return { ...createPartitionActivities(deps), ...createBackfillActivities(deps), ...createAlertActivities(deps), ...createSensorActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

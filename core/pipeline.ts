@@ -68,6 +68,8 @@ export interface CsvFilesSource {
   readonly sheet?: string;
   /** xlsx only: 1-based row holding the column names; rows above it are ignored. @default 1 */
   readonly headerRow?: number;
+  /** How often the pipeline's file sensor (workflows/sensor.ts) looks at the landing folder, in seconds. @default 30 */
+  readonly sensorIntervalSeconds?: number;
 }
 
 /** Formats a landing file can be written in. */
@@ -190,6 +192,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     if (!(FILE_FORMATS as readonly string[]).includes(format)) fail(`source.format must be one of ${FILE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
     if (src.jsonPath !== undefined && format !== 'json') fail('source.jsonPath applies to format "json" only');
     if ((src.sheet !== undefined || src.headerRow !== undefined) && format !== 'xlsx') fail('source.sheet and source.headerRow apply to format "xlsx" only');
+    if (src.sensorIntervalSeconds !== undefined && !(src.sensorIntervalSeconds >= 1)) fail('source.sensorIntervalSeconds must be at least 1');
     if (src.headerRow !== undefined && (!Number.isInteger(src.headerRow) || src.headerRow < 1)) fail('source.headerRow must be a positive integer');
     if (src.jsonPath !== undefined && !/^[^.]+(\.[^.]+)*$/.test(src.jsonPath)) fail(`source.jsonPath ${JSON.stringify(src.jsonPath)} must be dot-separated names, e.g. data.items`);
   }

@@ -47,3 +47,17 @@ CREATE INDEX IF NOT EXISTS file_partitions_file_idx ON file_partitions (pipeline
 -- than the start of its last run.
 ALTER TABLE ledger ADD COLUMN IF NOT EXISTS source_changed_at timestamptz;
 ALTER TABLE ledger ADD COLUMN IF NOT EXISTS source_change text;
+
+-- Partitions whose landing files changed and that a file sensor (workflows/sensor.ts) has not
+-- started yet. Written by every catalog refresh in the same transaction as the catalog rows; the
+-- sensor claims them, starts them (joining running ones), then acknowledges them up to the `seq`
+-- it claimed, so a change recorded meanwhile (a higher seq) is never lost.
+CREATE SEQUENCE IF NOT EXISTS file_sensor_pending_seq;
+CREATE TABLE IF NOT EXISTS file_sensor_pending (
+  pipeline       text        NOT NULL,
+  partition_key  text        NOT NULL,
+  seq            bigint      NOT NULL DEFAULT nextval('file_sensor_pending_seq'),
+  reason         text        NOT NULL,
+  since          timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (pipeline, partition_key)
+);
