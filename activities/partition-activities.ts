@@ -354,6 +354,11 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const keys = def.target.key.map((k) => ident(k, 'column'));
     const result = await withTransaction(pool, async (client) => {
       await assertIntermediate(client, 'stg', ref);
+      if (keys.length === 0) {
+        // rowKey 'source-position' or 'none': every row is its own (nothing to deduplicate).
+        const n = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${stg}`);
+        return { rowsTransformed: n.rows[0]?.n ?? 0, rowsDeduplicated: 0 };
+      }
       const del = await client.query(
         `DELETE FROM ${stg} s USING (SELECT ${keys.join(', ')}, max(dp_seq) AS keep FROM ${stg} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) d
           WHERE ${keys.map((k) => `s.${k} = d.${k}`).join(' AND ')} AND s.dp_seq < d.keep`,
@@ -386,7 +391,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
       await assertIntermediate(client, 'raw', input);
       await assertIntermediate(client, 'stg', input);
       await client.query(`DELETE FROM ${t} WHERE ${PARTITION_COLUMN} = $1`, [input.partition]);
-      const ins = await client.query(`INSERT INTO ${t} (${cols.join(', ')}, ${PARTITION_COLUMN}) SELECT ${cols.join(', ')}, $1 FROM ${stg}`, [input.partition]);
+      const position = def.target.rowKey === 'source-position';
+      const ins = await client.query(
+        `INSERT INTO ${t} (${cols.join(', ')}, ${PARTITION_COLUMN}${position ? ', dp_source_file, dp_line_no' : ''})
+         SELECT ${cols.join(', ')}, $1${position ? ', dp_source_file, dp_line_no' : ''} FROM ${stg}`,
+        [input.partition],
+      );
       const rowsLoaded = ins.rowCount ?? 0;
       const n = await client.query<{ rows_in: number; valid: number | null; validated_in: number | null; quarantined: number; data_checksum: string }>(
         `SELECT (SELECT count(*) FROM ${raw})::int AS rows_in,

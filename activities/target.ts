@@ -19,8 +19,7 @@ export async function ensureTargetTable(pool: Pool, def: PipelineDefinition): Pr
         `CREATE TABLE IF NOT EXISTS ${t} (
            ${cols.join(',\n           ')},
            ${PARTITION_COLUMN} text NOT NULL,
-           dp_loaded_at timestamptz NOT NULL DEFAULT now(),
-           PRIMARY KEY (${def.target.key.map((k) => ident(k)).join(', ')})
+           dp_loaded_at timestamptz NOT NULL DEFAULT now()${primaryKey(def)}
          )`,
       );
       for (const [c, type] of Object.entries(def.target.columns)) {
@@ -33,4 +32,21 @@ export async function ensureTargetTable(pool: Pool, def: PipelineDefinition): Pr
   } finally {
     client.release();
   }
+}
+
+/**
+ * The target's key columns and primary-key clause: the `key` columns; for `rowKey:
+ * 'source-position'` the partition, source file and line (extra NOT NULL columns); none for `none`.
+ */
+function primaryKey(def: PipelineDefinition): string {
+  const rowKey = def.target.rowKey ?? 'columns';
+  if (rowKey === 'none') return '';
+  if (rowKey === 'source-position') {
+    return `,
+           dp_source_file text NOT NULL,
+           dp_line_no integer NOT NULL,
+           PRIMARY KEY (${PARTITION_COLUMN}, dp_source_file, dp_line_no)`;
+  }
+  return `,
+           PRIMARY KEY (${def.target.key.map((k) => ident(k)).join(', ')})`;
 }

@@ -91,9 +91,27 @@ export interface Target {
   readonly table: string;
   /** Column types of the target table, besides the partition column DataPulse adds. */
   readonly columns: Readonly<Record<string, SqlType>>;
-  /** Columns that identify a row; rows sharing a key are deduplicated (the last one wins). */
+  /**
+   * Columns that identify a row; rows sharing a key are deduplicated (the last one wins). Empty
+   * when `rowKey` is `source-position` or `none`.
+   */
   readonly key: readonly string[];
+  /**
+   * What identifies a row, for data without a natural key (incident reports, event logs):
+   * `columns` — the `key` columns; `source-position` — the source file and line (target columns
+   * `dp_source_file`, `dp_line_no`; stable while the file's content is unchanged; nothing is
+   * deduplicated); `none` — no key at all (the partition's rows are replaced as a whole, nothing is
+   * deduplicated, no primary key). @default "columns"
+   */
+  readonly rowKey?: RowKey;
 }
+
+/** What identifies a target row (see Target.rowKey). */
+export const ROW_KEYS = ['columns', 'source-position', 'none'] as const;
+export type RowKey = (typeof ROW_KEYS)[number];
+
+/** Target columns DataPulse adds for `rowKey: 'source-position'`. */
+export const SOURCE_POSITION_COLUMNS = { dp_source_file: 'text', dp_line_no: 'integer' } as const;
 
 /** How the pipeline's Temporal Schedule runs the newest partition. */
 export interface ScheduleSettings {
@@ -178,7 +196,11 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   for (const [col, type] of Object.entries(def.target.columns)) {
     if (!(SQL_TYPES as readonly string[]).includes(type)) fail(`column ${col} has unsupported type ${type}`);
   }
-  if (def.target.key.length === 0) fail('target.key must name at least one column');
+  const rowKey = def.target.rowKey ?? 'columns';
+  if (!(ROW_KEYS as readonly string[]).includes(rowKey)) fail(`target.rowKey must be one of ${ROW_KEYS.join(', ')}`);
+  if (rowKey === 'columns' && def.target.key.length === 0) fail("target.key must name at least one column (or set target.rowKey to 'source-position' or 'none' for data without a natural key)");
+  if (rowKey !== 'columns' && def.target.key.length > 0) fail(`target.key must be empty with target.rowKey '${rowKey}'`);
+  for (const c of Object.keys(SOURCE_POSITION_COLUMNS)) if (c in def.target.columns) fail(`column ${c} is reserved`);
   for (const k of def.target.key) if (!(k in def.target.columns)) fail(`key column ${k} is not a target column`);
   if (!Object.values(Granularity).includes(def.partitioning.granularity)) fail(`unknown granularity ${def.partitioning.granularity}`);
   try {

@@ -60,12 +60,25 @@ const hr = definePipeline({
   target: { table: 'fmt_hr', columns: { employee_id: 'text', hired: 'date', cost_total: 'numeric', department: 'text' }, key: ['employee_id'] },
 });
 
+const incidents = definePipeline({
+  name: 'fmt_incidents',
+  description: 'an incident log without a natural key, keyed by source position',
+  version: 1,
+  partitioning: daily('2024-01-01'),
+  params: {},
+  source: { kind: 'csv-files', timeColumn: 'Reported At', requiredColumns: ['Reported At', 'Kind', 'Unit'] },
+  schema: z.object({ 'Reported At': z.string(), Kind: z.enum(['fire', 'flood']), Unit: z.string() }),
+  transform: (r) => ({ reported_at: r['Reported At'], kind: r.Kind, unit: r.Unit === '' ? null : r.Unit }),
+  target: { table: 'fmt_incidents', columns: { reported_at: 'timestamptz', kind: 'text', unit: 'text' }, key: [], rowKey: 'source-position' },
+});
+const events2 = definePipeline({ ...incidents, name: 'fmt_nokey', target: { ...incidents.target, table: 'fmt_nokey', rowKey: 'none' } });
+
 let h: Harness;
 const folderOf = (name: string) => path.join(h.landingDir, name);
 
 beforeAll(async () => {
-  h = await createHarness({ registry: createRegistry([profiles, events, hr]) });
-  for (const p of [profiles, events, hr]) mkdirSync(folderOf(p.name), { recursive: true });
+  h = await createHarness({ registry: createRegistry([profiles, events, hr, incidents, events2]) });
+  for (const p of [profiles, events, hr, incidents, events2]) mkdirSync(folderOf(p.name), { recursive: true });
 });
 
 afterAll(async () => {
@@ -145,6 +158,24 @@ describe('JSON, NDJSON and xlsx landing files', () => {
     expect(q.rows).toEqual([{ source_file: 'hr.xlsx', line_no: 6, field: 'Cost Total $' }]);
     const u = await h.pool.query('SELECT line_no FROM unplaced_records WHERE pipeline = $1', [hr.name]);
     expect(u.rows).toEqual([{ line_no: 7 }]);
+  });
+
+  it('no natural key: rows keyed by file and line (or not at all) all load, twins included; one bad row in a sparse day is quarantined, not a failed day', async () => {
+    const body = ['Reported At,Kind,Unit', '2024-04-01T10:00:00Z,fire,', '2024-04-01T10:00:00Z,fire,', '2024-04-01T11:00:00Z,flood,U7', '2024-04-02T09:00:00Z,earthquake,U1'].join('\n') + '\n';
+    for (const p of [incidents, events2]) writeFileSync(path.join(folderOf(p.name), 'log.csv'), body);
+    expect(await h.run(incidents.name, '2024-04-01')).toMatchObject({ rowsIn: 3, rowsLoaded: 3, rowsDeduplicated: 0 });
+    const { rows } = await h.pool.query('SELECT dp_source_file, dp_line_no, kind, unit FROM fmt_incidents ORDER BY dp_line_no');
+    expect(rows).toEqual([
+      { dp_source_file: 'log.csv', dp_line_no: 2, kind: 'fire', unit: null },
+      { dp_source_file: 'log.csv', dp_line_no: 3, kind: 'fire', unit: null },
+      { dp_source_file: 'log.csv', dp_line_no: 4, kind: 'flood', unit: 'U7' },
+    ]);
+    // Re-run: the same rows, replaced, not doubled.
+    expect(await h.run(incidents.name, '2024-04-01')).toMatchObject({ rowsLoaded: 3 });
+    expect((await h.pool.query('SELECT count(*)::int AS n FROM fmt_incidents')).rows[0]?.n).toBe(3);
+    expect(await h.run(events2.name, '2024-04-01')).toMatchObject({ rowsIn: 3, rowsLoaded: 3, rowsDeduplicated: 0 });
+    // 2024-04-02 has one row and it is bad: quarantined (1 rejected < minRejectedRows 2), the day succeeds.
+    expect(await h.run(incidents.name, '2024-04-02')).toMatchObject({ rowsIn: 1, rowsQuarantined: 1, rowsLoaded: 0 });
   });
 
   it('xlsx: a missing sheet fails naming the file and the sheets it has', async () => {
