@@ -100,6 +100,8 @@ export async function refreshCatalog(pool: Pool, def: PipelineDefinition, folder
   if (def.source.kind !== 'csv-files') throw new Error(`pipeline ${def.name} has no landing files`);
   const src = def.source;
   const names = await listLandingFiles(src, folder);
+  const unchanged = await quickCheck(pool, def.name, folder, names);
+  if (unchanged !== undefined) return { added: [], changed: [], missing: [], failed: [], unchanged, touched: [] };
   const lockClient = await pool.connect();
   try {
     await lockClient.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', ['datapulse-catalog', def.name]);
@@ -161,11 +163,11 @@ export async function refreshCatalog(pool: Pool, def: PipelineDefinition, folder
           for (const [key, p] of scan.partitions) if (before.get(key) !== p.sha256) fileTouched.push(key);
           for (const key of before.keys()) if (!scan.partitions.has(key)) fileTouched.push(key);
           await lockClient.query('DELETE FROM file_partitions WHERE pipeline = $1 AND file_name = $2', [def.name, name]);
-          const parts = [...scan.partitions].map(([key, p]) => ({ k: key, n: p.rows, h: p.sha256 }));
+          const parts = [...scan.partitions].map(([key, p]) => ({ k: key, n: p.rows, h: p.sha256, l: p.firstLine ?? null, b: p.firstByte ?? null }));
           for (let i = 0; i < parts.length; i += 5000) {
             await lockClient.query(
-              `INSERT INTO file_partitions (pipeline, file_name, partition_key, row_count, rows_sha256)
-               SELECT $1, $2, p.k, p.n, p.h FROM jsonb_to_recordset($3::jsonb) AS p(k text, n int, h text)`,
+              `INSERT INTO file_partitions (pipeline, file_name, partition_key, row_count, rows_sha256, first_line, first_byte)
+               SELECT $1, $2, p.k, p.n, p.h, p.l, p.b FROM jsonb_to_recordset($3::jsonb) AS p(k text, n int, h text, l int, b bigint)`,
               [def.name, name, JSON.stringify(parts.slice(i, i + 5000))],
             );
           }
@@ -175,13 +177,13 @@ export async function refreshCatalog(pool: Pool, def: PipelineDefinition, folder
         }
         await lockClient.query(
           `INSERT INTO file_catalog (pipeline, file_name, size_bytes, mtime_ns, ctime_ns, content_mtime_ns, sha256, format, status, error, error_type, row_count,
-                                     unplaced_count, first_time, last_time, sorted_by_time, first_seen, last_seen, content_changed_at)
-           VALUES ($1, $2, $3, $4, $15, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12 / 1000.0), to_timestamp($13 / 1000.0), $14, now(), now(), now())
+                                     unplaced_count, first_time, last_time, sorted_by_time, header_end_byte, first_seen, last_seen, content_changed_at)
+           VALUES ($1, $2, $3, $4, $15, $4, $5, $6, $7, $8, $9, $10, $11, to_timestamp($12 / 1000.0), to_timestamp($13 / 1000.0), $14, $16, now(), now(), now())
            ON CONFLICT (pipeline, file_name) DO UPDATE SET
              size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns, ctime_ns = EXCLUDED.ctime_ns, content_mtime_ns = EXCLUDED.content_mtime_ns, sha256 = EXCLUDED.sha256, format = EXCLUDED.format,
              status = EXCLUDED.status, error = EXCLUDED.error, error_type = EXCLUDED.error_type, row_count = EXCLUDED.row_count,
              unplaced_count = EXCLUDED.unplaced_count, first_time = EXCLUDED.first_time, last_time = EXCLUDED.last_time,
-             sorted_by_time = EXCLUDED.sorted_by_time, last_seen = now(), content_changed_at = now()`,
+             sorted_by_time = EXCLUDED.sorted_by_time, header_end_byte = EXCLUDED.header_end_byte, last_seen = now(), content_changed_at = now()`,
           [
             def.name,
             name,
@@ -198,6 +200,7 @@ export async function refreshCatalog(pool: Pool, def: PipelineDefinition, folder
             scan.ok ? scan.lastMs ?? null : null,
             scan.ok ? scan.sorted : null,
             ctimeNs,
+            scan.ok ? scan.headerEnd ?? null : null,
           ],
         );
         const marked = fileTouched.filter((k) => k !== opts.exceptPartition);
@@ -235,6 +238,39 @@ export async function refreshCatalog(pool: Pool, def: PipelineDefinition, folder
   }
 }
 
+/** How often `last_seen` of unchanged files is brought forward by the lock-free check (ms). */
+const LAST_SEEN_EVERY_MS = 10_000;
+
+/**
+ * The lock-free common case: every file of the folder is in the catalog with the same size and
+ * times, and no catalogued file has gone. Returns the number of files (unchanged), or undefined
+ * when something may have changed (then the locked refresh looks closer).
+ */
+async function quickCheck(pool: Pool, pipeline: string, folder: string, names: readonly string[]): Promise<number | undefined> {
+  const { rows } = await pool.query<CatalogRow & { stale_seen: boolean }>(
+    `SELECT file_name, size_bytes, mtime_ns, ctime_ns, sha256, status, last_seen < now() - $2 * interval '1 millisecond' AS stale_seen
+       FROM file_catalog WHERE pipeline = $1 AND status <> 'missing'`,
+    [pipeline, LAST_SEEN_EVERY_MS],
+  );
+  if (rows.length !== names.length) return undefined;
+  const known = new Map(rows.map((r) => [r.file_name, r]));
+  for (const name of names) {
+    const row = known.get(name);
+    if (!row) return undefined;
+    let st;
+    try {
+      st = await stat(path.join(folder, name), { bigint: true });
+    } catch {
+      return undefined;
+    }
+    if (Number(row.size_bytes) !== Number(st.size) || row.mtime_ns !== st.mtimeNs.toString() || row.ctime_ns !== st.ctimeNs.toString()) return undefined;
+  }
+  if (rows.some((r) => r.stale_seen)) {
+    await pool.query(`UPDATE file_catalog SET last_seen = now() WHERE pipeline = $1 AND status <> 'missing'`, [pipeline]);
+  }
+  return names.length;
+}
+
 /**
  * The files a partition reads, in precedence order (oldest modification time first, then name in
  * byte order: the last file read wins a duplicated key).
@@ -254,14 +290,20 @@ export async function filesForPartition(pool: Pool, pipeline: string, partition:
   if (bad) {
     throw nonRetryable((bad.error_type as FailureType | null) ?? FailureType.SOURCE_FORMAT, bad.error ?? `${bad.file_name}: unreadable`);
   }
-  const { rows } = await pool.query<{ file_name: string; sorted_by_time: boolean | null }>(
-    `SELECT c.file_name, c.sorted_by_time FROM file_partitions p
+  const { rows } = await pool.query<{ file_name: string; sorted_by_time: boolean | null; header_end_byte: string | null; first_byte: string | null; first_line: number | null }>(
+    `SELECT c.file_name, c.sorted_by_time, c.header_end_byte, p.first_byte, p.first_line FROM file_partitions p
        JOIN file_catalog c ON c.pipeline = p.pipeline AND c.file_name = p.file_name
       WHERE p.pipeline = $1 AND p.partition_key = $2 AND c.status = 'ok'
       ORDER BY c.content_mtime_ns, c.file_name COLLATE "C"`,
     [pipeline, partition],
   );
-  return rows.map((r) => ({ name: r.file_name, sortedByTime: r.sorted_by_time === true }));
+  return rows.map((r) => ({
+    name: r.file_name,
+    sortedByTime: r.sorted_by_time === true,
+    ...(r.sorted_by_time && r.header_end_byte !== null && r.first_byte !== null && r.first_line !== null
+      ? { resume: { headerEnd: Number(r.header_end_byte), byte: Number(r.first_byte), line: r.first_line } }
+      : {}),
+  }));
 }
 
 /** The file names of the folder the source reads, sorted in byte order. */
@@ -292,8 +334,10 @@ type ScanResult =
       firstMs?: number;
       lastMs?: number;
       sorted: boolean;
-      partitions: Map<string, { rows: number; sha256: string }>;
+      partitions: Map<string, { rows: number; sha256: string; firstLine?: number; firstByte?: number }>;
       unplaced: UnplacedRow[];
+      /** Sorted CSV: byte where the first record after the header starts. */
+      headerEnd?: number;
     }
   | { ok: false; error: { message: string; type: string } };
 
@@ -309,7 +353,8 @@ async function scanFile(
   heartbeat?: (d?: unknown) => void,
 ): Promise<ScanResult> {
   const unplaced: UnplacedRow[] = [];
-  const hashes = new Map<string, { n: number; h: Hash }>();
+  const hashes = new Map<string, { n: number; h: Hash; firstLine: number }>();
+  let firstRecordLine = Infinity;
   let rows = 0;
   let firstMs: number | undefined;
   let lastMs: number | undefined;
@@ -319,7 +364,10 @@ async function scanFile(
     const it = readFileInWindow(src, WHOLE_TIME, {
       folder,
       heartbeat: (d) => heartbeat?.(d),
-      onUnplaced: (r) => unplaced.push(r),
+      onUnplaced: (r) => {
+        unplaced.push(r);
+        firstRecordLine = Math.min(firstRecordLine, r.lineNo);
+      },
       firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
     }, name);
     for await (const r of it) {
@@ -330,8 +378,9 @@ async function scanFile(
       if (firstMs === undefined || t < firstMs) firstMs = t;
       if (lastMs === undefined || t > lastMs) lastMs = t;
       const key = keyForTime(def.partitioning.granularity, t);
+      firstRecordLine = Math.min(firstRecordLine, r.lineNo);
       let e = hashes.get(key);
-      if (!e) hashes.set(key, (e = { n: 0, h: createHash('sha256') }));
+      if (!e) hashes.set(key, (e = { n: 0, h: createHash('sha256'), firstLine: r.lineNo }));
       e.n++;
       e.h.update(`${r.lineNo}\t${JSON.stringify(r.record)}\n`);
     }
@@ -339,8 +388,52 @@ async function scanFile(
     if (err instanceof ApplicationFailure && err.nonRetryable) return { ok: false, error: { message: err.message, type: err.type ?? FailureType.SOURCE_FORMAT } };
     throw err;
   }
-  const partitions = new Map([...hashes].map(([k, e]) => [k, { rows: e.n, sha256: e.h.digest('hex') }]));
-  return { ok: true, rows, firstMs, lastMs, sorted, partitions, unplaced };
+  // Sorted CSV files: where each partition's stretch starts, so that reading it skips the rest.
+  let offsets: Map<number, number> | undefined;
+  if (sorted && fileFormat(src) === 'csv' && Number.isFinite(firstRecordLine)) {
+    offsets = await lineStartOffsets(path.join(folder, name), [firstRecordLine, ...[...hashes.values()].map((e) => e.firstLine)]);
+  }
+  const partitions = new Map(
+    [...hashes].map(([k, e]) => [
+      k,
+      { rows: e.n, sha256: e.h.digest('hex'), firstLine: offsets ? e.firstLine : undefined, firstByte: offsets?.get(e.firstLine) },
+    ]),
+  );
+  return { ok: true, rows, firstMs, lastMs, sorted, partitions, unplaced, headerEnd: offsets?.get(firstRecordLine) };
+}
+
+/**
+ * Byte offsets where the given 1-based lines start, counting line breaks as the CSV reader does
+ * (CRLF, LF and a lone CR each end a line).
+ */
+export async function lineStartOffsets(file: string, lines: readonly number[]): Promise<Map<number, number>> {
+  const wanted = new Set(lines);
+  const last = Math.max(0, ...lines);
+  const out = new Map<number, number>();
+  if (wanted.has(1)) out.set(1, 0);
+  let line = 1;
+  let pos = 0;
+  let prevCr = false;
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for (let k = 0; k < chunk.length; k++, pos++) {
+      const b = chunk[k];
+      if (prevCr) {
+        prevCr = false;
+        if (b === 0x0a) {
+          // CRLF: the line started after the LF, not after the CR.
+          if (out.has(line)) out.set(line, pos + 1);
+          continue;
+        }
+      }
+      if (line > last) return out;
+      if (b === 0x0a || b === 0x0d) {
+        line++;
+        if (wanted.has(line)) out.set(line, pos + 1);
+        prevCr = b === 0x0d;
+      }
+    }
+  }
+  return out;
 }
 
 async function sha256Of(file: string): Promise<string> {

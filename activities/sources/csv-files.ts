@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, pipeline } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { CsvFilesSource, PartitionWindowLike, SourceRecord } from './types';
 import { FailureType, nonRetryable } from '../errors';
@@ -25,6 +25,29 @@ export interface CsvReadContext {
   readonly files?: readonly string[];
   /** Names of files known to be sorted by time: their reading stops at the first row past the window. */
   readonly sortedFiles?: ReadonlySet<string>;
+  /**
+   * Where to start reading a file (from the catalog, for sorted files): its header bytes
+   * `[0, headerEnd)`, then from byte `byte`, whose first record is on line `line`.
+   */
+  readonly resume?: ReadonlyMap<string, CsvResumePoint>;
+}
+
+/** A point to resume reading a CSV file at (see CsvReadContext.resume). */
+export interface CsvResumePoint {
+  readonly headerEnd: number;
+  readonly byte: number;
+  readonly line: number;
+}
+
+/** The file's bytes, or its header bytes followed by the bytes from a resume point. */
+function fileBytes(full: string, resume: CsvResumePoint | undefined): NodeJS.ReadableStream {
+  if (!resume || resume.byte <= resume.headerEnd) return createReadStream(full);
+  return Readable.from(
+    (async function* () {
+      if (resume.headerEnd > 0) yield* createReadStream(full, { start: 0, end: resume.headerEnd - 1 });
+      yield* createReadStream(full, { start: resume.byte });
+    })(),
+  );
 }
 
 /** Marker field set on a row whose field count does not match the header; validation quarantines it. */
@@ -87,7 +110,8 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
     max_record_size: 16 * 1024 * 1024,
   });
   // pipeline (not .pipe) so a read error or an encoding failure reaches the parser's iterator.
-  pipeline(createReadStream(path.join(ctx.folder, file)), textGuard(file), parser, () => undefined);
+  const resume = ctx.resume?.get(file);
+  pipeline(fileBytes(path.join(ctx.folder, file), resume), textGuard(file), parser, () => undefined);
   // Line where the next record's raw text starts. Counted from the raw text rather than taken from
   // csv-parse's info.lines, which counts a quoted CRLF as two lines.
   let cursor = 1;
@@ -116,6 +140,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
         if (twice.length > 0) {
           throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${lineNo}: column(s) ${twice.join(', ')} appear more than once in the header`);
         }
+        if (resume && resume.byte > resume.headerEnd) cursor = resume.line;
         continue;
       }
       const record: Record<string, unknown> = {};

@@ -2,7 +2,8 @@
  * Reads a file-based source (`kind: 'csv-files'`, any `format`) for a window: the files the catalog
  * chose (activities/catalog.ts: those whose rows fall in the window, in precedence order), each
  * through its format's reader, keeping the rows whose time column falls in the window. A file known
- * to be sorted by time is read only up to the first row past the window.
+ * to be sorted by time is read only up to the first row past the window, and a sorted CSV file from
+ * the window's first row on (its header bytes, then a seek to the byte the catalog recorded).
  *
  * One placement rule for every format: the time column's value read by `parseTimeValue` (the CSV
  * source's time parser, so every format places rows the same way); a row it cannot read, or dated
@@ -10,7 +11,7 @@
  */
 import path from 'node:path';
 import type { CsvFilesSource, FileFormat } from '../../core/pipeline';
-import { parseTimeValue, readCsvFiles, ROW_ERROR_FIELD, type CsvReadContext } from './csv-files';
+import { parseTimeValue, readCsvFiles, ROW_ERROR_FIELD, type CsvReadContext, type CsvResumePoint } from './csv-files';
 import { readJsonFile, readNdjsonFile } from './json-files';
 import { readXlsxFile } from './xlsx-files';
 import type { PartitionWindowLike, SourceRecord } from './types';
@@ -70,10 +71,12 @@ export async function* readFileInWindow(
   ctx: CsvReadContext,
   file: string,
   sorted = false,
+  resume?: CsvResumePoint,
 ): AsyncGenerator<PlacedRecord> {
   const format = fileFormat(src);
   if (format === 'csv') {
-    for await (const r of readCsvFiles(src, window, { ...ctx, files: [file], sortedFiles: sorted ? new Set([file]) : undefined })) {
+    const resumeAt = sorted && resume ? new Map([[file, resume]]) : undefined;
+    for await (const r of readCsvFiles(src, window, { ...ctx, files: [file], sortedFiles: sorted ? new Set([file]) : undefined, resume: resumeAt })) {
       // The CSV reader placed the row already; its time is read again for the caller.
       yield { ...r, timeMs: recordTime(src, r.record) ?? window.startMs };
     }
@@ -114,6 +117,8 @@ export async function* readFileInWindow(
 export interface FileToRead {
   readonly name: string;
   readonly sortedByTime: boolean;
+  /** Sorted CSV files: where the window's rows start (header bytes, then from there). */
+  readonly resume?: CsvResumePoint;
 }
 
 /** The window's rows of `files`, file after file in the order given (the precedence order). */
@@ -124,7 +129,7 @@ export async function* readLandingFiles(
   files: readonly FileToRead[],
 ): AsyncGenerator<SourceRecord> {
   for (const f of files) {
-    for await (const r of readFileInWindow(src, window, ctx, f.name, f.sortedByTime)) yield { sourceFile: r.sourceFile, lineNo: r.lineNo, record: r.record };
+    for await (const r of readFileInWindow(src, window, ctx, f.name, f.sortedByTime, f.resume)) yield { sourceFile: r.sourceFile, lineNo: r.lineNo, record: r.record };
     ctx.heartbeat({ file: f.name });
   }
 }

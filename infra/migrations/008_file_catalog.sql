@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS file_catalog (
   last_time         timestamptz,
   -- Whether the time column never decreases in file order: readers then stop at the window's end.
   sorted_by_time    boolean,
+  -- CSV only: byte offset where the first record after the header starts (see file_partitions.first_byte).
+  header_end_byte   bigint,
   first_seen        timestamptz NOT NULL DEFAULT now(),
   last_seen         timestamptz NOT NULL DEFAULT now(),
   content_changed_at timestamptz NOT NULL DEFAULT now(),
@@ -38,6 +40,10 @@ CREATE TABLE IF NOT EXISTS file_partitions (
   partition_key  text    NOT NULL,
   row_count      integer NOT NULL,
   rows_sha256    text    NOT NULL,
+  -- Sorted CSV files: line and byte offset where the partition's first row starts, so a partition
+  -- reads the header and then only its own stretch of the file.
+  first_line     integer,
+  first_byte     bigint,
   PRIMARY KEY (pipeline, partition_key, file_name)
 );
 CREATE INDEX IF NOT EXISTS file_partitions_file_idx ON file_partitions (pipeline, file_name);

@@ -76,11 +76,15 @@ describe('file catalog', () => {
     ]);
     // Nothing changed on disk: no file is parsed again.
     expect(await refreshCatalog(h.pool, readings, folder())).toMatchObject({ added: [], changed: [], unchanged: 2, touched: [] });
-    expect(await filesForPartition(h.pool, readings.name, '2020-01-02')).toEqual([{ name: '2020.csv', sortedByTime: true }]);
+    // Sorted CSV: the partition reads the header (bytes 0-17), then from its first row (line 4, byte 48).
+    expect(await filesForPartition(h.pool, readings.name, '2020-01-02')).toEqual([{ name: '2020.csv', sortedByTime: true, resume: { headerEnd: 18, byte: 48, line: 4 } }]);
     expect(await filesForPartition(h.pool, readings.name, '2021-01-01')).toEqual([{ name: '2021.csv', sortedByTime: false }]);
     expect(await filesForPartition(h.pool, readings.name, '2022-01-01')).toEqual([]);
     const s = await h.run(readings.name, '2020-01-01');
     expect(s).toMatchObject({ rowsIn: 2, rowsLoaded: 2 });
+    expect(await h.run(readings.name, '2020-01-02')).toMatchObject({ rowsIn: 1, rowsLoaded: 1 });
+    // Read from the resume point, the row keeps its line number.
+    expect(await h.run(readings.name, '2021-01-02')).toMatchObject({ rowsIn: 1, rowsLoaded: 1 });
   });
 
   it('an older drop never overwrites a newer one, whatever the names; equal times go to the name later in byte order', async () => {

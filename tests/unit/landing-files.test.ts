@@ -72,3 +72,24 @@ describe('landing files', () => {
     expect(() => definePipeline({ ...base, source: src({}), target: target(), minRejectedRows: 0 })).toThrow(/minRejectedRows must be a positive integer/);
   });
 });
+
+describe('line start offsets (where a sorted CSV partition is resumed)', () => {
+  it('counts CRLF, LF and lone CR as one line break each, like the CSV reader', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { lineStartOffsets } = await import('../../activities/catalog');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dp-lines-'));
+    try {
+      const file = path.join(dir, 'x.csv');
+      writeFileSync(file, 'h\r\nab\ncd\re\r\n\r\nlast');
+      const m = await lineStartOffsets(file, [1, 2, 3, 4, 5, 6]);
+      expect(Object.fromEntries(m)).toEqual({ 1: 0, 2: 3, 3: 6, 4: 9, 5: 12, 6: 14 });
+      const big = 'x'.repeat(65_532); // the CR is the last byte of the first 64 KiB chunk
+      writeFileSync(file, `h\r\n${big}\r\nz\n`); // a CRLF across the 64 KiB read boundary is still one break
+      expect(Object.fromEntries(await lineStartOffsets(file, [3]))).toEqual({ 3: 3 + big.length + 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
