@@ -3,6 +3,7 @@ import type { Pool } from '../../infra/db';
 import { withLedgerPool } from './ledger-pool';
 import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
+import { catalogSummary, renderCatalogSummary } from '../../ops/catalog';
 import {
   computePipelineStatus,
   earliestLedgerKey,
@@ -50,7 +51,10 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
     throw err;
   });
   const map: StatusMap = checks ? { ...computed, checks } : computed;
-  const output = opts.json ? `${JSON.stringify(statusJson(map, deps.config), null, 2)}\n` : renderStatus(map, { config: deps.config });
+  const files = def.source.kind === 'csv-files' ? await catalogSummary(deps.pool, def.name) : undefined;
+  const output = opts.json
+    ? `${JSON.stringify(files ? { ...statusJson(map, deps.config), files } : statusJson(map, deps.config), null, 2)}\n`
+    : renderStatus(map, { config: deps.config }) + (files ? renderCatalogSummary(files) : '');
   return { map, output };
 }
 

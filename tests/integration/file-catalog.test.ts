@@ -15,6 +15,7 @@ import { ledgerRowState, SOURCE_CHANGED_SQL, type LedgerStateRow } from '../../c
 import { createRegistry } from '../../core/registry';
 import { filesForPartition, refreshCatalog } from '../../activities/catalog';
 import { currentFingerprint } from '../../infra/fingerprint';
+import { pipelineStatus } from '../../scripts/commands/status';
 import { createHarness, type Harness } from './harness';
 
 const readings = definePipeline({
@@ -142,6 +143,9 @@ describe('file catalog', () => {
     const { rows } = await h.pool.query('SELECT status, last_seen IS NOT NULL AS seen FROM file_catalog WHERE pipeline = $1 AND file_name = $2', [readings.name, 'april.csv']);
     expect(rows).toEqual([{ status: 'missing', seen: true }]);
     expect(await states(['2020-04-01'])).toEqual({ '2020-04-01': 'stale' });
+    const { output } = await pipelineStatus({ pool: h.pool, config: h.config, registry: createRegistry([readings]) }, readings.name, { from: '2020-04-01', to: '2020-04-02' });
+    expect(output).toContain('missing    april.csv (last seen');
+    expect(output).toMatch(/landing files: \d+ ok .* 1 missing/);
     expect(await valueOf('R', '2020-04-01')).toBe(7);
     expect(await h.run(readings.name, '2020-04-01')).toMatchObject({ rowsIn: 0, rowsLoaded: 0 });
     expect(await valueOf('R', '2020-04-01')).toBeUndefined();
