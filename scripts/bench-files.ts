@@ -1,6 +1,6 @@
 /**
  * `npm run bench:files [-- --days 3650] [--stations 10] [--sample 20] [--write]`
- * `npm run bench:files -- --demo-year [--write]`: the demo's `city_weather` year backfill (see demoYear).
+ * `npm run bench:files -- --demo-year [--concurrency 8] [--write]`: the demo's `city_weather` year backfill (see demoYear).
  *
  * How ingest's cost grows with landing files. Two layouts of the same rows (`stations` rows per day
  * over `days` days from 2010-01-01): **10 yearly files** (one per 365 days) and **1 file** of all
@@ -75,10 +75,10 @@ function writeLayout(folder: string, days: number, stations: number, daysPerFile
 
 /**
  * The demo's year: `city_weather`'s 366 daily partitions of 2012 over its 4 yearly CSV drops (cut
- * from vega-datasets' weather.csv), backfilled as `npm run demo` does (concurrency 8), with a real
+ * from vega-datasets' weather.csv), backfilled as `npm run demo` does (`--concurrency`, default 8 as in the demo), with a real
  * Temporal dev server and an in-process worker. Returns partitions per second.
  */
-async function demoYear(): Promise<{ seconds: number; perSecond: number; failed: number }> {
+async function demoYear(concurrency: number): Promise<{ seconds: number; perSecond: number; failed: number; concurrency: number }> {
   const logger = createLogger('error');
   installTemporalRuntime(logger);
   const server = await startDevServer({ port: await freePort(), headless: true });
@@ -97,10 +97,10 @@ async function demoYear(): Promise<{ seconds: number; perSecond: number; failed:
   const running = worker.run();
   try {
     const t0 = performance.now();
-    const { handle } = await startOrAttachBackfill(client, config, cityWeather, { from: '2012-01-01', to: '2013-01-01', mode: 'force', concurrency: 8 });
+    const { handle } = await startOrAttachBackfill(client, config, cityWeather, { from: '2012-01-01', to: '2013-01-01', mode: 'force', concurrency });
     const summary = await handle.result();
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((366 / seconds) * 10) / 10, failed: summary.failed };
+    return { seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((366 / seconds) * 10) / 10, failed: summary.failed, concurrency };
   } finally {
     worker.shutdown();
     await running.catch(() => undefined);
@@ -116,14 +116,14 @@ async function demoYear(): Promise<{ seconds: number; perSecond: number; failed:
 
 async function main(): Promise<void> {
   if (process.argv.includes('--demo-year')) {
-    const r = await demoYear();
+    const r = await demoYear(Number(arg('concurrency', '8')));
     process.stdout.write(`${JSON.stringify({ demoYear: r })}\n`);
     if (process.argv.includes('--write')) {
       const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
       appendFileSync(
         path.join(REPO_ROOT, 'docs', 'benchmarks.md'),
         `\n### bench:files --demo-year — ${new Date().toISOString().slice(0, 16)} UTC (${os.cpus().length}× ${cpu}, Node ${process.version})\n\n` +
-          `The demo's \`city_weather\` year (366 daily partitions, 4 yearly CSV drops, concurrency 8, activities): **${r.perSecond} partitions/s** ` +
+          `The demo's \`city_weather\` year (366 daily partitions, 4 yearly CSV drops, concurrency ${r.concurrency}, activities): **${r.perSecond} partitions/s** ` +
           `(${r.seconds} s, ${r.failed} failed); before the catalog: 2 partitions/s on the same kind of machine (issue 15's measurement).\n`,
       );
     }
