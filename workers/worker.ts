@@ -111,7 +111,10 @@ export async function runWorkerProcess(registry: Registry, config: Config = load
     bundleDir = mkdtempSync(path.join(os.tmpdir(), 'datapulse-workflows-'));
     const codePath = path.join(bundleDir, 'workflow-bundle.js');
     try {
-      await promisify(execFile)(process.execPath, [...process.execArgv, path.join(__dirname, 'bundle-workflows.ts'), codePath, telemetry.enabled ? 'tracing' : ''], { maxBuffer: 16 * 1024 * 1024 });
+      // The child runs TypeScript like this process: through tsx's hook (the `tsx` CLI passes it in
+      // execArgv; `bin/datapulse.cjs` registers it in-process, so name it explicitly then).
+      const loader = process.execArgv.some((a) => a.includes('tsx')) ? process.execArgv : [...process.execArgv, '--require', require.resolve('tsx/cjs')];
+      await promisify(execFile)(process.execPath, [...loader, path.join(__dirname, 'bundle-workflows.ts'), codePath, telemetry.enabled ? 'tracing' : ''], { maxBuffer: 16 * 1024 * 1024 });
     } catch (err) {
       throw new Error(`bundling the workflows failed: ${(err as { stderr?: string }).stderr || (err as Error).message}`);
     }
