@@ -8,7 +8,7 @@ import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import { keyAt, countKeys, shiftKey, type Granularity } from '../core/partition';
 import { staleKeys } from './staleness';
-import { ledgerRowState, planAction, type BackfillMode, type PartitionState } from '../core/plan';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState, SOURCE_CHANGED_SQL } from '../core/plan';
 import type { Registry } from '../core/registry';
 import { FailureType, nonRetryable } from './errors';
 import { reconcileRunningPartitions } from './run-reconcile';
@@ -63,7 +63,7 @@ export function createBackfillActivities(deps: BackfillActivityDeps) {
     // first, so such partitions are planned as failed (and run), not waited on forever.
     if (deps.client) await reconcileRunningPartitions(deps.pool, deps.client, { pipeline: input.pipeline, keys });
     const { rows } = await deps.pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
-      'SELECT partition_key, status, params_hash, code_version FROM ledger WHERE pipeline = $1 AND partition_key = ANY($2::text[])',
+      `SELECT partition_key, status, params_hash, code_version, ${SOURCE_CHANGED_SQL} FROM ledger WHERE pipeline = $1 AND partition_key = ANY($2::text[])`,
       [input.pipeline, keys],
     );
     // Derived datasets: a partition whose inputs changed is stale too (ledger and consumed inputs only).

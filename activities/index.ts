@@ -4,6 +4,7 @@ import { createAutomationActivities } from './automation-activities';
 import { createBackfillActivities, type BackfillActivityDeps } from './backfill-activities';
 import { createPartitionActivities, type ActivityDeps } from './partition-activities';
 import { classifyingDataErrors } from './db-errors';
+import { createSensorActivities } from './sensor-activities';
 
 export type { ActivityDeps } from './partition-activities';
 
@@ -14,7 +15,7 @@ export function createActivities(deps: ActivityDeps & BackfillActivityDeps & Ale
   const validate = classifyingDataErrors('validate', partition.validate);
   const transform = classifyingDataErrors('transform', partition.transform);
   const load = classifyingDataErrors('load', partition.load);
-  return { ...partition, ingest, validate, transform, load, ...createBackfillActivities(deps), ...createAlertActivities(deps), ...createAutomationActivities(deps) };
+  return { ...partition, ingest, validate, transform, load, ...createBackfillActivities(deps), ...createAlertActivities(deps), ...createAutomationActivities(deps), ...createSensorActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

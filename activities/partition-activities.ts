@@ -6,7 +6,6 @@
  * or replayed step leaves the same rows as one clean run. Only small summaries cross Temporal.
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { copyInLines, copyOutRows, withTransaction, type Pool, type PoolClient } from '../infra/db';
 import type { Config } from '../infra/config';
@@ -22,11 +21,14 @@ import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/ch
 import { runChecks } from './check-runner';
 import { FailureType, nonRetryable } from './errors';
 import { assertWindowEnded } from './windows';
-import { readCsvFiles, ROW_ERROR_FIELD, type FileScan } from './sources/csv-files';
+import { ROW_ERROR_FIELD } from './sources/csv-files';
+import { readLandingFiles, type FileToRead } from './sources/landing-files';
+import { filesForPartition, landingFolder, refreshCatalog } from './catalog';
 import { readHttpJson } from './sources/http-json';
 import { readDerived, recordConsumedInputs } from './sources/derived';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
-import { recordFileScans, unplacedRefusal, type UnplacedRow } from './unplaced';
+import { countUnplaced, unplacedRefusal } from './unplaced';
+import type { UnplacedRow } from './catalog';
 import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
 
 export interface ActivityDeps {
@@ -84,22 +86,46 @@ export function createPartitionActivities(deps: ActivityDeps) {
     await ensureTargetTable(pool, def);
   }
 
-  function readSource(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[], scans: FileScan[]): AsyncIterable<SourceRecord> {
+  function heartbeater(): (d?: unknown) => void {
     const c = ctx();
-    const heartbeat = (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
+    return (d?: unknown) => (c && !c.info.isLocal ? c.heartbeat(d) : undefined);
+  }
+
+  /**
+   * File sources: brings the catalog up to date (rows of re-scanned files that no partition can own
+   * are collected into `unplaced`) and returns the files the window reads, in precedence order.
+   */
+  async function filesToRead(def: PipelineDefinition, window: PartitionWindow, unplaced: UnplacedRow[]): Promise<readonly FileToRead[] | undefined> {
+    if (def.source.kind !== 'csv-files') return undefined;
+    await refreshCatalog(pool, def, landingFolder(deps.config.landingDir, def.name), {
+      heartbeat: heartbeater(),
+      exceptPartition: window.key,
+      onUnplaced: (rows) => void unplaced.push(...rows),
+    });
+    return filesForPartition(pool, def.name, window.key);
+  }
+
+  function readSource(def: PipelineDefinition, window: PartitionWindow, files: readonly FileToRead[] | undefined): AsyncIterable<SourceRecord> {
+    const c = ctx();
+    const heartbeat = heartbeater();
     const signal = c?.cancellationSignal ?? new AbortController().signal;
     if (def.source.kind === 'http-json') return readHttpJson(def.source, window, def.params, { env, signal, heartbeat });
     if (def.source.kind === 'derived') {
       const ref = { pipeline: def.name, partition: window.key, consumedRunId: c?.info.workflowExecution?.runId ?? null };
       return readDerived(def, window, def.params, { pool, registry, heartbeat, onConsumed: (consumed) => withTransaction(pool, (cl) => recordConsumedInputs(cl, ref, consumed)) });
     }
-    return readCsvFiles(def.source, window, {
-      folder: path.join(deps.config.landingDir, def.name),
-      heartbeat,
-      onUnplaced: (row) => unplaced.push(row),
-      onFileScanned: (scan) => scans.push(scan),
-      firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
-    });
+    // Rows no partition can own were recorded when the catalog scanned the file.
+    return readLandingFiles(
+      def.source,
+      window,
+      {
+        folder: landingFolder(deps.config.landingDir, def.name),
+        heartbeat,
+        onUnplaced: () => undefined,
+        firstPartitionStartMs: keyToStartMs(def.partitioning.granularity, def.partitioning.start),
+      },
+      files ?? [],
+    );
   }
 
   /**
@@ -133,8 +159,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
     if (!ref.ifChanged) await markRunning();
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
-    const scans: FileScan[] = [];
     const raw = intermediateTable('raw', ref.pipeline, ref.partition);
+    const files = await filesToRead(def, window, unplaced);
     const rowsIn = await withTransaction(pool, async (client) => {
       // One ingest per partition at a time: an attempt of a run ended from outside (terminated, timed
       // out) may still be reading; the next run waits for it here instead of interleaving rows with it.
@@ -142,16 +168,17 @@ export function createPartitionActivities(deps: ActivityDeps) {
       await client.query(`DROP TABLE IF EXISTS ${raw}`);
       await client.query(`CREATE TABLE ${raw} (dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL)`);
       let seq = 0;
-      const lines = mapAsync(readSource(def, window, unplaced, scans), (r) => {
+      const lines = mapAsync(readSource(def, window, files), (r) => {
         const json = JSON.stringify(r.record);
         hash.update(`${r.sourceFile}\t${r.lineNo}\t${json}\n`);
         return `${++seq}\t${copyEscape(r.sourceFile)}\t${r.lineNo}\t${copyEscape(json)}\n`;
       });
       return copyInLines(client, `${raw} (dp_seq, source_file, line_no, record)`, lines);
     });
+    // File sources: the rows of the pipeline's current files that no partition can own (the catalog keeps them).
+    const unplacedCount = def.source.kind === 'csv-files' ? await countUnplaced(pool, def.name) : unplaced.length;
     if (def.source.kind === 'csv-files') {
-      await recordFileScans(pool, def.name, started, scans, unplaced);
-      const refusal = unplacedRefusal({ ...ref, rowsIn, rowsLoadedBefore: previous?.rows_loaded ?? 0, scans, unplaced });
+      const refusal = await unplacedRefusal(pool, { ...ref, rowsIn, rowsLoadedBefore: previous?.rows_loaded ?? 0 });
       if (refusal) throw refusal;
     }
     const sourceChecksum = hash.digest('hex');
@@ -165,10 +192,16 @@ export function createPartitionActivities(deps: ActivityDeps) {
     ) {
       logger.info({ rowsIn }, 'source unchanged since the last successful run; nothing to do');
       await pool.query(`DROP TABLE IF EXISTS ${raw}`);
+      // The rows read are those loaded: a change the catalog reported before this read is settled.
+      await pool.query('UPDATE ledger SET source_changed_at = NULL, source_change = NULL WHERE pipeline = $1 AND partition_key = $2 AND source_changed_at < $3', [
+        ref.pipeline,
+        ref.partition,
+        new Date(started),
+      ]);
       return {
         rowsIn,
         sourceChecksum,
-        unplaced: unplaced.length,
+        unplaced: unplacedCount,
         unchanged: {
           rowsIn: previous.rows_in ?? 0,
           rowsValid: previous.rows_valid ?? 0,
@@ -181,8 +214,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
       };
     }
     if (ref.ifChanged) await markRunning();
-    const result: IngestResult = { rowsIn, sourceChecksum, unplaced: unplaced.length };
-    logger.info({ rowsIn, unplaced: unplaced.length, ms: Date.now() - started }, 'ingested');
+    const result: IngestResult = { rowsIn, sourceChecksum, unplaced: unplacedCount };
+    logger.info({ rowsIn, unplaced: unplacedCount, ms: Date.now() - started }, 'ingested');
     return result;
   }
 
@@ -286,7 +319,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const total = counts.rowsValid + counts.rowsQuarantined;
     const maxRatio = def.maxRejectedRatio ?? 0.5;
     logger.info(counts, 'validated');
-    if (total > 0 && counts.rowsQuarantined / total > maxRatio) {
+    if (total > 0 && counts.rowsQuarantined >= (def.minRejectedRows ?? 2) && counts.rowsQuarantined / total > maxRatio) {
       const top = await pool.query<{ field: string | null; reason: string; n: string }>(
         `SELECT field, min(reason) AS reason, count(*) AS n FROM quarantine WHERE pipeline = $1 AND partition_key = $2
           GROUP BY field ORDER BY count(*) DESC LIMIT 1`,
@@ -320,6 +353,11 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const keys = def.target.key.map((k) => ident(k, 'column'));
     const result = await withTransaction(pool, async (client) => {
       await assertIntermediate(client, 'stg', ref);
+      if (keys.length === 0) {
+        // rowKey 'source-position' or 'none': every row is its own (nothing to deduplicate).
+        const n = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${stg}`);
+        return { rowsTransformed: n.rows[0]?.n ?? 0, rowsDeduplicated: 0 };
+      }
       const del = await client.query(
         `DELETE FROM ${stg} s USING (SELECT ${keys.join(', ')}, max(dp_seq) AS keep FROM ${stg} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) d
           WHERE ${keys.map((k) => `s.${k} = d.${k}`).join(' AND ')} AND s.dp_seq < d.keep`,
@@ -352,7 +390,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
       await assertIntermediate(client, 'raw', input);
       await assertIntermediate(client, 'stg', input);
       await client.query(`DELETE FROM ${t} WHERE ${PARTITION_COLUMN} = $1`, [input.partition]);
-      const ins = await client.query(`INSERT INTO ${t} (${cols.join(', ')}, ${PARTITION_COLUMN}) SELECT ${cols.join(', ')}, $1 FROM ${stg}`, [input.partition]);
+      const position = def.target.rowKey === 'source-position';
+      const ins = await client.query(
+        `INSERT INTO ${t} (${cols.join(', ')}, ${PARTITION_COLUMN}${position ? ', dp_source_file, dp_line_no' : ''})
+         SELECT ${cols.join(', ')}, $1${position ? ', dp_source_file, dp_line_no' : ''} FROM ${stg}`,
+        [input.partition],
+      );
       const rowsLoaded = ins.rowCount ?? 0;
       const n = await client.query<{ rows_in: number; valid: number | null; validated_in: number | null; quarantined: number; data_checksum: string }>(
         `SELECT (SELECT count(*) FROM ${raw})::int AS rows_in,

@@ -100,12 +100,17 @@ export function compareTargetShape(target: PipelineDefinition['target'], table: 
   const additive: { column: string; type: string }[] = [];
   const conflicts: { message: string; fix: string }[] = [];
   const list = (cols: readonly string[]) => `(${cols.join(', ')})`;
-  if (list(table.primaryKey) !== list(target.key)) {
+  // The primary key the definition asks for: target.key, or for rows without a natural key the
+  // source position (partition, file, line) or none (target.rowKey).
+  const rowKey = target.rowKey ?? 'columns';
+  const expectedKey = rowKey === 'none' ? [] : rowKey === 'source-position' ? ['dp_partition', 'dp_source_file', 'dp_line_no'] : target.key;
+  const positionColumns = new Set(rowKey === 'source-position' ? ['dp_source_file', 'dp_line_no'] : []);
+  if (list(table.primaryKey) !== list(expectedKey)) {
+    const drop = table.primaryKeyName ? `DROP CONSTRAINT ${quoteCatalogName(table.primaryKeyName)}` : '';
+    const add = expectedKey.length ? `ADD PRIMARY KEY (${expectedKey.map((k) => ident(k, 'column')).join(', ')})` : '';
     conflicts.push({
-      message: `primary key is ${table.primaryKey.length ? list(table.primaryKey) : 'missing'} in the table, ${list(target.key)} in the definition (target.key)`,
-      fix:
-        `ALTER TABLE ${t} ${table.primaryKeyName ? `DROP CONSTRAINT ${quoteCatalogName(table.primaryKeyName)}, ` : ''}` +
-        `ADD PRIMARY KEY (${target.key.map((k) => ident(k, 'column')).join(', ')});`,
+      message: `primary key is ${table.primaryKey.length ? list(table.primaryKey) : 'missing'} in the table, ${expectedKey.length ? list(expectedKey) : 'none'} in the definition (${rowKey === 'columns' ? 'target.key' : `target.rowKey ${rowKey}`})`,
+      fix: `ALTER TABLE ${t} ${[drop, add].filter(Boolean).join(', ')};`,
     });
   }
   for (const [name, type] of Object.entries(target.columns)) {
@@ -136,7 +141,7 @@ export function compareTargetShape(target: PipelineDefinition['target'], table: 
   const partition = actual.get('dp_partition');
   if (!partition) conflicts.push({ message: 'column dp_partition (the partition key DataPulse adds) is missing: the table was not created by DataPulse', fix: `DROP TABLE ${t};` });
   for (const col of table.columns) {
-    if (col.name in target.columns || RESERVED.has(col.name)) continue;
+    if (col.name in target.columns || RESERVED.has(col.name) || positionColumns.has(col.name)) continue;
     if (col.notNull && !col.hasDefault) {
       conflicts.push({
         message: `column ${col.name} is NOT NULL in the table but not in the definition (a load cannot fill it)`,

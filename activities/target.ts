@@ -47,8 +47,7 @@ export async function ensureTargetTable(pool: Pool, def: PipelineDefinition): Pr
         `CREATE TABLE IF NOT EXISTS ${t} (
            ${cols.join(',\n           ')},
            ${PARTITION_COLUMN} text NOT NULL,
-           dp_loaded_at timestamptz NOT NULL DEFAULT now(),
-           PRIMARY KEY (${def.target.key.map((k) => ident(k)).join(', ')})
+           dp_loaded_at timestamptz NOT NULL DEFAULT now()${primaryKey(def)}
          )`,
       );
       await client.query(`CREATE INDEX IF NOT EXISTS ${ident(`${def.target.table}_dp_partition_idx`.slice(0, 63))} ON ${t} (${PARTITION_COLUMN})`);
@@ -73,4 +72,21 @@ async function withDdlLock(pool: Pool, table: string, fn: (client: PoolClient) =
   } finally {
     client.release();
   }
+}
+
+/**
+ * The target's key columns and primary-key clause: the `key` columns; for `rowKey:
+ * 'source-position'` the partition, source file and line (extra NOT NULL columns); none for `none`.
+ */
+function primaryKey(def: PipelineDefinition): string {
+  const rowKey = def.target.rowKey ?? 'columns';
+  if (rowKey === 'none') return '';
+  if (rowKey === 'source-position') {
+    return `,
+           dp_source_file text NOT NULL,
+           dp_line_no integer NOT NULL,
+           PRIMARY KEY (${PARTITION_COLUMN}, dp_source_file, dp_line_no)`;
+  }
+  return `,
+           PRIMARY KEY (${def.target.key.map((k) => ident(k)).join(', ')})`;
 }

@@ -73,7 +73,27 @@ export interface CsvFilesSource {
   readonly requiredColumns: readonly string[];
   /** @default "," */
   readonly delimiter?: string;
+  /**
+   * How the landing files are written (see activities/sources/landing-files.ts): `csv`; `json`, a
+   * top-level array of objects or one at `jsonPath`; `ndjson`, one JSON object per line; `xlsx`, an
+   * Excel workbook's `sheet`, header on `headerRow`. The default `filePattern` follows the format
+   * (`.csv`, `.json`, `.ndjson`/`.jsonl`, `.xlsx`). @default "csv"
+   */
+  readonly format?: FileFormat;
+  /** json only: dot path of the array inside the document, e.g. `data.items`. @default the top level */
+  readonly jsonPath?: string;
+  /** xlsx only: name of the worksheet to read. @default the first worksheet */
+  readonly sheet?: string;
+  /** xlsx only: 1-based row holding the column names; rows above it are ignored. @default 1 */
+  readonly headerRow?: number;
+  /** How often the pipeline's file sensor (workflows/sensor.ts) looks at the landing folder, in seconds. @default 30 */
+  readonly sensorIntervalSeconds?: number;
 }
+
+/** Formats a landing file can be written in. */
+export const FILE_FORMATS = ['csv', 'json', 'ndjson', 'xlsx'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
 
 /** One named input of a derived dataset: another pipeline (or the pipeline itself) and a partition mapping. */
 export interface DerivedInput {
@@ -122,9 +142,27 @@ export interface Target {
   readonly table: string;
   /** Column types of the target table, besides the partition column DataPulse adds. */
   readonly columns: Readonly<Record<string, SqlType>>;
-  /** Columns that identify a row; rows sharing a key are deduplicated (the last one wins). */
+  /**
+   * Columns that identify a row; rows sharing a key are deduplicated (the last one wins). Empty
+   * when `rowKey` is `source-position` or `none`.
+   */
   readonly key: readonly string[];
+  /**
+   * What identifies a row, for data without a natural key (incident reports, event logs):
+   * `columns` — the `key` columns; `source-position` — the source file and line (target columns
+   * `dp_source_file`, `dp_line_no`; stable while the file's content is unchanged; nothing is
+   * deduplicated); `none` — no key at all (the partition's rows are replaced as a whole, nothing is
+   * deduplicated, no primary key). @default "columns"
+   */
+  readonly rowKey?: RowKey;
 }
+
+/** What identifies a target row (see Target.rowKey). */
+export const ROW_KEYS = ['columns', 'source-position', 'none'] as const;
+export type RowKey = (typeof ROW_KEYS)[number];
+
+/** Target columns DataPulse adds for `rowKey: 'source-position'`. */
+export const SOURCE_POSITION_COLUMNS = { dp_source_file: 'text', dp_line_no: 'integer' } as const;
 
 /** How the pipeline's Temporal Schedule runs the newest partition. */
 export interface ScheduleSettings {
@@ -164,6 +202,11 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * Fraction of rejected rows above which the partition fails instead of loading. @default 0.5
    */
   readonly maxRejectedRatio?: number;
+  /**
+   * Rejected rows a partition needs before `maxRejectedRatio` can fail it: one bad row in a sparse
+   * day (1 of 1, 1 of 2) is quarantined and the rest loads, instead of failing the day. @default 2
+   */
+  readonly minRejectedRows?: number;
   /**
    * How partitions run their four steps: `activities` (each step a task on the queue, visible as
    * activity events, heartbeating) or `local-activities` (same code and retries inside the worker,
@@ -215,7 +258,11 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   for (const [col, type] of Object.entries(def.target.columns)) {
     if (!(SQL_TYPES as readonly string[]).includes(type)) fail(`column ${col} has unsupported type ${type}`);
   }
-  if (def.target.key.length === 0) fail('target.key must name at least one column');
+  const rowKey = def.target.rowKey ?? 'columns';
+  if (!(ROW_KEYS as readonly string[]).includes(rowKey)) fail(`target.rowKey must be one of ${ROW_KEYS.join(', ')}`);
+  if (rowKey === 'columns' && def.target.key.length === 0) fail("target.key must name at least one column (or set target.rowKey to 'source-position' or 'none' for data without a natural key)");
+  if (rowKey !== 'columns' && def.target.key.length > 0) fail(`target.key must be empty with target.rowKey '${rowKey}'`);
+  for (const c of Object.keys(SOURCE_POSITION_COLUMNS)) if (c in def.target.columns) fail(`column ${c} is reserved`);
   for (const k of def.target.key) if (!(k in def.target.columns)) fail(`key column ${k} is not a target column`);
   if (!Object.values(Granularity).includes(def.partitioning.granularity)) fail(`unknown granularity ${def.partitioning.granularity}`);
   try {
@@ -229,6 +276,14 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     } catch (err) {
       fail(`source: ${(err as Error).message}`);
     }
+    const src = def.source;
+    const format = src.format ?? 'csv';
+    if (!(FILE_FORMATS as readonly string[]).includes(format)) fail(`source.format must be one of ${FILE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
+    if (src.jsonPath !== undefined && format !== 'json') fail('source.jsonPath applies to format "json" only');
+    if ((src.sheet !== undefined || src.headerRow !== undefined) && format !== 'xlsx') fail('source.sheet and source.headerRow apply to format "xlsx" only');
+    if (src.sensorIntervalSeconds !== undefined && !(src.sensorIntervalSeconds >= 1)) fail('source.sensorIntervalSeconds must be at least 1');
+    if (src.headerRow !== undefined && (!Number.isInteger(src.headerRow) || src.headerRow < 1)) fail('source.headerRow must be a positive integer');
+    if (src.jsonPath !== undefined && !/^[^.]+(\.[^.]+)*$/.test(src.jsonPath)) fail(`source.jsonPath ${JSON.stringify(src.jsonPath)} must be dot-separated names, e.g. data.items`);
   }
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
   const ratio = def.maxRejectedRatio ?? 0.5;
@@ -250,6 +305,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   }
   if (def.automation !== undefined && def.automation !== 'auto' && def.automation !== 'manual') fail(`automation must be "auto" or "manual", got ${String(def.automation)}`);
   if (def.freshness && !(def.freshness.expectWithinMinutes > 0)) fail('freshness.expectWithinMinutes must be positive');
+  if (def.minRejectedRows !== undefined && (!Number.isInteger(def.minRejectedRows) || def.minRejectedRows < 1)) fail('minRejectedRows must be a positive integer');
   try {
     validateChecks(def.checks ?? []);
   } catch (err) {

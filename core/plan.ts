@@ -30,6 +30,11 @@ export interface LedgerFingerprint {
   readonly codeVersion: string | null;
   /** An upstream partition it consumed has changed or is stale (activities/staleness.ts). @default false */
   readonly inputsStale?: boolean;
+  /**
+   * The source changed under the partition after its last run started (a landing file's content in
+   * its window changed, appeared or disappeared; see activities/catalog.ts). @default false
+   */
+  readonly sourceChanged?: boolean;
 }
 
 export interface CurrentFingerprint {
@@ -41,7 +46,7 @@ export function partitionState(row: LedgerFingerprint | undefined, current: Curr
   if (!row) return PartitionState.MISSING;
   if (row.status === 'failed') return PartitionState.FAILED;
   if (row.status === 'running') return PartitionState.RUNNING;
-  if (row.paramsHash !== current.paramsHash || row.codeVersion !== current.codeVersion || row.inputsStale) return PartitionState.STALE;
+  if (row.paramsHash !== current.paramsHash || row.codeVersion !== current.codeVersion || row.inputsStale || row.sourceChanged === true) return PartitionState.STALE;
   return PartitionState.SUCCEEDED;
 }
 
@@ -52,11 +57,19 @@ export interface LedgerStateRow {
   readonly code_version: string | null;
   /** Set by callers that computed input staleness (derived datasets). */
   readonly inputs_stale?: boolean;
+  /** SOURCE_CHANGED_SQL, when selected. */
+  readonly source_changed?: boolean | null;
 }
+
+/** Selects `source_changed` for LedgerStateRow from the ledger (alias-free: use it with `FROM ledger`). */
+export const SOURCE_CHANGED_SQL = `(source_changed_at IS NOT NULL AND source_changed_at > coalesce(started_at, '-infinity'::timestamptz)) AS source_changed`;
 
 /** partitionState of a ledger row as selected (undefined: no row, the partition is missing). */
 export function ledgerRowState(row: LedgerStateRow | undefined, current: CurrentFingerprint): PartitionState {
-  return partitionState(row && { status: row.status, paramsHash: row.params_hash, codeVersion: row.code_version, inputsStale: row.inputs_stale }, current);
+  return partitionState(
+    row && { status: row.status, paramsHash: row.params_hash, codeVersion: row.code_version, inputsStale: row.inputs_stale, sourceChanged: row.source_changed === true },
+    current,
+  );
 }
 
 /**

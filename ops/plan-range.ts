@@ -3,7 +3,7 @@ import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import { keysInRange } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
-import { ledgerRowState, planAction, type BackfillMode, type PartitionState, type PlanAction } from '../core/plan';
+import { ledgerRowState, planAction, type BackfillMode, type PartitionState, type PlanAction, SOURCE_CHANGED_SQL } from '../core/plan';
 
 export interface RangePlan {
   readonly total: number;
@@ -14,7 +14,7 @@ export interface RangePlan {
 /** Counts per state and action of [from, to). `inputsStale`: keys whose inputs changed (derived datasets). */
 export async function planRange(pool: Pool, def: PipelineDefinition, from: string, to: string, mode: BackfillMode, inputsStale?: ReadonlySet<string>): Promise<RangePlan> {
   const { rows } = await pool.query<{ partition_key: string; status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null }>(
-    `SELECT partition_key, status, params_hash, code_version FROM ledger
+    `SELECT partition_key, status, params_hash, code_version, ${SOURCE_CHANGED_SQL} FROM ledger
       WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3`,
     // A static pipeline's one key `all` is both ends of its range: widen the text bound to include it.
     [def.name, from, def.partitioning.granularity === 'static' ? `${to}z` : to],

@@ -12,7 +12,7 @@ import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import { countKeys, Granularity, InvalidPartitionKeyError, isValidKey, keyForTime, keysInRange, keyToStartMs, shiftKey } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
-import { ledgerRowState, PartitionState, type CurrentFingerprint } from '../core/plan';
+import { ledgerRowState, PartitionState, type CurrentFingerprint, SOURCE_CHANGED_SQL } from '../core/plan';
 import { unplacedLine, type UnplacedTotals } from './unplaced';
 
 /** The ledger columns the map reads (snake_case, as selected). */
@@ -21,6 +21,8 @@ export interface StatusLedgerRow {
   readonly status: 'running' | 'succeeded' | 'failed';
   readonly params_hash: string | null;
   readonly code_version: string | null;
+  /** The source changed under the partition after its last run started (core/plan.ts SOURCE_CHANGED_SQL). */
+  readonly source_changed?: boolean | null;
   readonly error: string | null;
   readonly failed_step: string | null;
   readonly error_type?: string | null;
@@ -501,15 +503,15 @@ export async function ledgerSpan(pool: Pool, pipeline: string): Promise<KnownSpa
 
 /**
  * The partitions the placed rows of a file source's landing files fall in, from the file catalog
- * (`source_files`, written by every ingest: activities/unplaced.ts); undefined for other sources,
- * before the first ingest, or on a schema from before the catalog.
+ * (`file_catalog`, filled once per content change: activities/catalog.ts; files that went missing
+ * excluded); undefined for other sources, before the first scan, or on a schema from before it.
  */
 export async function sourceSpan(pool: Pool, def: Pick<PipelineDefinition, 'name' | 'partitioning' | 'source'>): Promise<KnownSpan | undefined> {
   if (def.source.kind !== 'csv-files') return undefined;
   try {
     const { rows } = await pool.query<{ first_ms: number | null; last_ms: number | null }>(
-      `SELECT (extract(epoch FROM min(min_time)) * 1000)::float8 AS first_ms, (extract(epoch FROM max(max_time)) * 1000)::float8 AS last_ms
-         FROM source_files WHERE pipeline = $1`,
+      `SELECT (extract(epoch FROM min(first_time)) * 1000)::float8 AS first_ms, (extract(epoch FROM max(last_time)) * 1000)::float8 AS last_ms
+         FROM file_catalog WHERE pipeline = $1 AND status = 'ok'`,
       [def.name],
     );
     const r = rows[0];
@@ -525,7 +527,7 @@ export async function sourceSpan(pool: Pool, def: Pick<PipelineDefinition, 'name
 /** The ledger rows of [from, to) (keys of one granularity sort lexicographically in time order). */
 export async function ledgerRowsInRange(pool: Pool, pipeline: string, from: string, to: string): Promise<StatusLedgerRow[]> {
   const { rows } = await pool.query<StatusLedgerRow>(
-    `SELECT partition_key, status, params_hash, code_version, error, failed_step, error_type, workflow_id, run_id,
+    `SELECT partition_key, status, params_hash, code_version, ${SOURCE_CHANGED_SQL}, error, failed_step, error_type, workflow_id, run_id,
             rows_loaded, rows_quarantined, rows_deduplicated, finished_at
        FROM ledger
       WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3

@@ -79,7 +79,7 @@ program
 
 const schedule = program.command('schedule').description('the Temporal Schedules that run each pipeline\'s newest partition (one per pipeline: datapulse/<pipeline>)');
 const scheduleCmd = () => require('./commands/schedule') as typeof import('./commands/schedule');
-schedule.command('apply').description('create missing schedules and update changed ones from the registry (keeps paused ones paused)').action(async () => scheduleCmd().scheduleApplyCommand());
+schedule.command('apply').description('create missing schedules and update changed ones from the registry (keeps paused ones paused); starts the file pipelines\' sensors').action(async () => scheduleCmd().scheduleApplyCommand());
 schedule.command('list').description('every pipeline\'s schedule: state, spec, next and last action').action(async () => scheduleCmd().scheduleListCommand());
 schedule
   .command('describe')
@@ -109,6 +109,34 @@ schedule
   .description('delete a pipeline\'s schedule (running workflows keep running; apply recreates it)')
   .argument('<pipeline>', 'pipeline name')
   .action(async (pipeline: string) => scheduleCmd().scheduleDeleteCommand(pipeline));
+
+const sensor = program.command('sensor').description('file sensors: one workflow per file pipeline (sensor/<pipeline>) that loads the partitions new or changed landing files touch');
+const sensorCmd = () => require('./commands/sensor') as typeof import('./commands/sensor');
+sensor
+  .command('start')
+  .description('start the sensor of a pipeline, or of every file pipeline (a running one is left as it is)')
+  .argument('[pipeline]', 'pipeline name; default: every pipeline that reads landing files')
+  .action(async (pipeline?: string) => sensorCmd().sensorStartCommand(pipeline));
+sensor.command('list').description('every file pipeline\'s sensor: state, interval, polls, partitions started, last files').action(async () => sensorCmd().sensorListCommand());
+sensor
+  .command('status')
+  .description('one sensor: state, interval, counters, last poll and its files, last error')
+  .argument('<pipeline>', 'pipeline name')
+  .option('--json', 'print the status as JSON')
+  .action(async (pipeline: string, opts: { json?: boolean }) => sensorCmd().sensorStatusCommand(pipeline, opts));
+for (const what of ['pause', 'resume', 'stop'] as const) {
+  sensor
+    .command(what)
+    .description(
+      what === 'pause'
+        ? 'stop polling (changes keep being recorded by partition runs and are picked up on resume)'
+        : what === 'resume'
+          ? 'poll again, at once'
+          : 'end the sensor workflow (nothing is lost: pending partitions stay recorded; start it again with sensor start)',
+    )
+    .argument('<pipeline>', 'pipeline name')
+    .action(async (pipeline: string) => sensorCmd().sensorSignalCommand(pipeline, what));
+}
 
 program
   .command('quarantine')

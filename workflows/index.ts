@@ -3,3 +3,4 @@ export { partitionWorkflow } from './partition';
 export { scheduledPartitionWorkflow } from './scheduled';
 export { backfillWorkflow } from './backfill';
 export { automationWorkflow } from './automation';
+export { fileSensorWorkflow } from './sensor';

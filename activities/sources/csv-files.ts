@@ -7,7 +7,7 @@ import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, pipeline } from 'node:stream';
+import { Readable, Transform, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { CsvFilesSource, PartitionWindowLike, SourceRecord } from './types';
 import { FailureType, nonRetryable } from '../errors';
@@ -21,6 +21,18 @@ export interface CsvReadContext {
   readonly firstPartitionStartMs?: number;
   /** Called once per file after it was read to its end without error (see FileScan). */
   readonly onFileScanned?: (scan: FileScan) => void;
+  /**
+   * The files to read, in this order (the file catalog's choice: only those whose rows overlap the
+   * window, in precedence order). @default every matching file of the folder, by name
+   */
+  readonly files?: readonly string[];
+  /** Names of files known to be sorted by time: their reading stops at the first row past the window. */
+  readonly sortedFiles?: ReadonlySet<string>;
+  /**
+   * Where to start reading a file (from the catalog, for sorted files): its header bytes
+   * `[0, headerEnd)`, then from byte `byte`, whose first record is on line `line`.
+   */
+  readonly resume?: ReadonlyMap<string, CsvResumePoint>;
 }
 
 /** What one full read of a landing file found: the file catalog's row (activities/unplaced.ts). */
@@ -33,6 +45,24 @@ export interface FileScan {
   /** Epoch ms of the earliest / latest placed row; undefined when no row was placed. */
   readonly minTimeMs?: number;
   readonly maxTimeMs?: number;
+}
+
+/** A point to resume reading a CSV file at (see CsvReadContext.resume). */
+export interface CsvResumePoint {
+  readonly headerEnd: number;
+  readonly byte: number;
+  readonly line: number;
+}
+
+/** The file's bytes, or its header bytes followed by the bytes from a resume point. */
+function fileBytes(full: string, resume: CsvResumePoint | undefined): NodeJS.ReadableStream {
+  if (!resume || resume.byte <= resume.headerEnd) return createReadStream(full);
+  return Readable.from(
+    (async function* () {
+      if (resume.headerEnd > 0) yield* createReadStream(full, { start: 0, end: resume.headerEnd - 1 });
+      yield* createReadStream(full, { start: resume.byte });
+    })(),
+  );
 }
 
 /** Marker field set on a row whose field count does not match the header; validation quarantines it. */
@@ -68,7 +98,7 @@ export async function listSourceFiles(src: CsvFilesSource, folder: string): Prom
 }
 
 export async function* readCsvFiles(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext): AsyncGenerator<SourceRecord> {
-  const files = await listSourceFiles(src, ctx.folder);
+  const files = ctx.files ?? (await listSourceFiles(src, ctx.folder));
   for (const file of files) {
     yield* readOneFile(src, window, ctx, file);
     ctx.heartbeat({ file });
@@ -84,6 +114,8 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
   // info.lines, which counts a quoted CRLF as two lines and, for an unclosed quote, names the end.
   let cursor = 1;
   const startLines: number[] = [];
+  const resume = ctx.resume?.get(file);
+  let headerSeen = false;
   const parser = parse({
     bom: true,
     delimiter: src.delimiter ?? ',',
@@ -99,11 +131,16 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
       const raw = (info as { raw?: string }).raw ?? '';
       startLines.push(cursor + countLineBreaks(/^[\r\n]*/.exec(raw)?.[0] ?? ''));
       cursor += countLineBreaks(raw);
+      // After the header, a resumed read continues at the catalog's line (see fileBytes).
+      if (!headerSeen) {
+        headerSeen = true;
+        if (resume && resume.byte > resume.headerEnd) cursor = resume.line;
+      }
       return record;
     },
   });
   // pipeline (not .pipe) so a read error or an encoding failure reaches the parser's iterator.
-  pipeline(createReadStream(path.join(ctx.folder, file)), textGuard(file), parser, () => undefined);
+  pipeline(fileBytes(path.join(ctx.folder, file), resume), textGuard(file), parser, () => undefined);
   let scanned = 0;
   let rows = 0;
   let unplaced = 0;
@@ -154,6 +191,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
         });
         continue;
       }
+      if (t >= window.endMs && ctx.sortedFiles?.has(file)) break;
       minTimeMs = minTimeMs === undefined ? t : Math.min(minTimeMs, t);
       maxTimeMs = maxTimeMs === undefined ? t : Math.max(maxTimeMs, t);
       if (t >= window.startMs && t < window.endMs) yield { sourceFile: file, lineNo, record };

@@ -1,3 +1,9 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { connectClient } from '../../infra/temporal-client';
+import { filePipelines, startSensors } from '../../ops/sensors';
+import { registry } from '../../pipelines';
+import { formatSensorStarts } from './sensor';
 import { workflowsQueryUiUrl } from '../../infra/config';
 import { startWeatherApi, type WeatherApiServer } from '../../infra/fixtures/weather-api';
 import { say, startLocalStack, untilSignal } from './stack';
@@ -18,6 +24,17 @@ export async function devCommand(opts: { worker: boolean }): Promise<void> {
     say(`Weather API: ${api ? `offline fixture at ${api.url} (set WEATHER_API_URL to use a real one)` : (process.env.WEATHER_API_URL ?? '(worker not started here)')}`);
     say();
     say(`Console:     ${console_.url}`);
+    if (opts.worker) {
+      // Sensors: files dropped in a file pipeline's landing folder load within its interval, no command typed.
+      for (const def of filePipelines(registry)) mkdirSync(path.join(stack.config.landingDir, def.name), { recursive: true });
+      const client = await connectClient(stack.config);
+      try {
+        for (const line of formatSensorStarts(await startSensors(client, stack.config, registry), stack.config)) say(`Sensor:      ${line}`);
+      } finally {
+        await client.connection.close();
+      }
+      say(`Landing:     drop files in ${stack.config.landingDir}/<pipeline>/ (${filePipelines(registry).map((d) => d.name).join(', ')})`);
+    }
     say(`Temporal UI: ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="weather"')}`);
     say(`Try:         npx datapulse run weather ${new Date(Date.now() - 7_200_000).toISOString().slice(0, 13)}`);
     say('             npx datapulse backfill weather --from 2024-01-01T00 --to 2024-01-08T00');

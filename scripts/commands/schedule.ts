@@ -14,6 +14,8 @@ import {
 } from '../../ops/schedules';
 import { connectClient } from '../../infra/temporal-client';
 import { registry } from '../../pipelines';
+import { startSensors } from '../../ops/sensors';
+import { formatSensorStarts } from './sensor';
 
 function out(lines: string[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -39,7 +41,9 @@ export async function scheduleApplyCommand(): Promise<void> {
     const lines = results.map(
       (r) => `${r.action.padEnd(9)} ${r.scheduleId.padEnd(24)} ${r.paused ? 'paused (kept)' : 'active'.padEnd(13)}  ${scheduleUiUrl(config, r.scheduleId)}`,
     );
-    out([...lines, `task queue ${config.taskQueue}; all schedules: ${scheduleUiUrl(config)}`]);
+    // File pipelines also get their sensor (loads what lands between ticks): started once, then left running.
+    const sensors = await startSensors(client, config, registry);
+    out([...lines, ...formatSensorStarts(sensors, config), `task queue ${config.taskQueue}; all schedules: ${scheduleUiUrl(config)}`]);
   });
 }
 

@@ -5,6 +5,7 @@ import { unplacedTotals } from '../../ops/unplaced';
 import type { Registry } from '../../core/registry';
 import { registry } from '../../pipelines';
 import { staleKeys } from '../../activities/staleness';
+import { catalogSummary, renderCatalogSummary } from '../../ops/catalog';
 import {
   computePipelineStatus,
   ledgerSpan,
@@ -73,7 +74,10 @@ export async function pipelineStatus(deps: StatusDeps, pipeline: string, opts: S
   });
   const unplaced = def.source.kind === 'csv-files' ? await unplacedTotals(deps.pool, def.name) : undefined;
   const map: StatusMap = { ...computed, ...(checks ? { checks } : {}), ...(unplaced ? { unplaced } : {}) };
-  const output = opts.json ? `${JSON.stringify(statusJson(map, deps.config), null, 2)}\n` : renderStatus(map, { config: deps.config });
+  const files = def.source.kind === 'csv-files' ? await catalogSummary(deps.pool, def.name) : undefined;
+  const output = opts.json
+    ? `${JSON.stringify(files ? { ...statusJson(map, deps.config), files } : statusJson(map, deps.config), null, 2)}\n`
+    : renderStatus(map, { config: deps.config }) + (files ? renderCatalogSummary(files) : '');
   return { map, output };
 }
 
