@@ -20,6 +20,7 @@ import { clientInterceptors } from '../../infra/temporal-client';
 import { startPartition } from '../../ops/partition-runs';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
 import { registry as defaultRegistry } from '../../pipelines';
+import { terminateAutomation } from './processes';
 import { createDataPulseWorker } from '../../workers/worker';
 import type { partitionWorkflow, PartitionSummary } from '../../workflows/partition';
 
@@ -105,6 +106,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     async close() {
       worker.shutdown();
       await running.catch(() => undefined);
+      await terminateAutomation(client, config.taskQueue).catch(() => undefined);
       await metricsServer?.close();
       await connection.close();
       await nativeConnection.close();

@@ -90,3 +90,15 @@ export async function executions(client: Client, workflowId: string): Promise<st
   for await (const w of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(w.runId);
   return runs;
 }
+
+/**
+ * Terminates the automation workflows (`automation/<pipeline>`, one per derived pipeline and
+ * namespace) still running on `taskQueue`, so a later test file's loads do not signal a workflow
+ * whose worker is gone. Called when a harness or fixture closes.
+ */
+export async function terminateAutomation(client: Client, taskQueue: string): Promise<void> {
+  const query = `WorkflowType = "automationWorkflow" AND TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`;
+  for await (const w of client.workflow.list({ query })) {
+    await client.workflow.getHandle(w.workflowId, w.runId).terminate('test finished').catch(() => undefined);
+  }
+}
