@@ -40,6 +40,7 @@ export async function createFaultFixture(opts: { temporalAddress?: string } = {}
   const api = await startWeatherApi({ port: 0 });
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection });
+  await terminateAutomation(client).catch(() => undefined);
   return {
     schema,
     taskQueue,

@@ -89,6 +89,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     client,
     overrides: { shutdownGraceTime: '1 second', ...opts.workerOverrides },
   });
+  await terminateAutomation(client).catch(() => undefined);
   const running = worker.run();
   const h: Harness = {
     config,
