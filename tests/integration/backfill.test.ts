@@ -46,7 +46,8 @@ async function ledgerRows(from: string, to: string) {
 
 async function childExecutions(from: string, to: string): Promise<WorkflowExecutionInfo[]> {
   const out: WorkflowExecutionInfo[] = [];
-  for await (const wf of h.client.workflow.list({ query: `WorkflowType = "partitionWorkflow" AND TaskQueue = "${h.config.taskQueue}"` })) {
+  // The weather children (automation also starts the weather_daily days these hours complete).
+  for await (const wf of h.client.workflow.list({ query: `WorkflowType = "partitionWorkflow" AND TaskQueue = "${h.config.taskQueue}" AND DataPulsePipeline = "weather"` })) {
     const p = wf.workflowId.split('/')[1] ?? '';
     if (p >= from && p < to) out.push(wf);
   }

@@ -20,6 +20,7 @@ import { clientInterceptors } from '../../infra/temporal-client';
 import { startPartition } from '../../ops/partition-runs';
 import { installTemporalRuntime } from '../../infra/temporal-runtime';
 import { registry as defaultRegistry } from '../../pipelines';
+import { terminateAutomation } from './processes';
 import { createDataPulseWorker } from '../../workers/worker';
 import { createActivities, type Activities } from '../../activities';
 import type { partitionWorkflow, PartitionSummary } from '../../workflows/partition';
@@ -108,6 +109,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
       ...opts.workerOverrides,
     },
   });
+  await terminateAutomation(client).catch(() => undefined);
   const running = worker.run();
   const h: Harness = {
     config,
@@ -125,6 +127,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     async close() {
       worker.shutdown();
       await running.catch(() => undefined);
+      await terminateAutomation(client, config.taskQueue).catch(() => undefined);
       await metricsServer?.close();
       await connection.close();
       await nativeConnection.close();

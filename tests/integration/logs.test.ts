@@ -53,7 +53,8 @@ describe('structured logs', () => {
     const activityLines = [...own, ...sdkActivity];
     for (const l of activityLines) {
       expect(l, JSON.stringify(l)).toMatchObject({ workflowId: `weather/${partition}`, runId, pipeline: 'weather', partition });
-      expect(STEPS).toContain(l.activity);
+      // notifyDownstream: the local activity that starts derived datasets' automation after load.
+      expect([...STEPS, 'notifyDownstream']).toContain(l.activity);
     }
 
     // Workflow lines: the SDK's replay-safe logger, routed to pino with the same labels.
