@@ -18,7 +18,7 @@ export const LAYERS = ['scripts', 'console', 'workers', 'ops', 'activities', 'wo
 export type Layer = (typeof LAYERS)[number];
 
 /** Packages core/ may import (pure, sandbox-safe). Everything else, and every Node module, is refused. */
-export const CORE_PACKAGES: readonly string[] = ['zod', '@temporalio/common'];
+export const CORE_PACKAGES: readonly string[] = ['zod', '@temporalio/common', 'luxon'];
 
 /** One import found in a file. `typeOnly`: erased at compile time (`import type`, `import('x').T`). */
 export interface ImportRef {
