@@ -79,7 +79,7 @@ export function parseBusinessMonth(input: unknown): CalendarParseResult {
 }
 
 function required(parse: (v: unknown) => CalendarParseResult) {
-  return z.unknown().transform((v, ctx): string => {
+  return z.unknown().optional().transform((v, ctx): string => {
     const r = parse(v);
     if (!r.ok) {
       ctx.addIssue({ code: 'custom', message: r.reason });
@@ -96,7 +96,7 @@ export function businessDate() {
 
 /** Zod helper: an optional calendar date: empty or missing → null, else as {@link businessDate}. */
 export function optionalBusinessDate() {
-  return z.unknown().transform((v, ctx): string | null => {
+  return z.unknown().optional().transform((v, ctx): string | null => {
     if (v === null || v === undefined || (typeof v === 'string' && v.trim() === '')) return null;
     const r = parseBusinessDate(v);
     if (!r.ok) {

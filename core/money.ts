@@ -168,7 +168,7 @@ export interface MoneySchemaOptions extends MoneyParseOptions {
  * `amount: "4,500" is ambiguous: ...` or `amount: must be greater than 0, got -450.00`.
  */
 export function money(opts: MoneySchemaOptions = {}) {
-  return z.unknown().transform((v, ctx) => {
+  return z.unknown().optional().transform((v, ctx) => {
     const r = parseMoney(v, opts);
     if (!r.ok) {
       ctx.addIssue({ code: 'custom', message: r.reason });

@@ -219,7 +219,8 @@ function workingDays(year: number, month0: number): number {
   return n;
 }
 
-function makeFreelancers(count: number, r: () => number): Freelancer[] {
+/** `count` freelancers with unique names and emails, each last updated within the year before `beforeMs`. */
+function makeFreelancers(count: number, r: () => number, beforeMs: number): Freelancer[] {
   const names = new Set<string>();
   const emails = new Set<string>();
   const out: Freelancer[] = [];
@@ -247,7 +248,7 @@ function makeFreelancers(count: number, r: () => number): Freelancer[] {
       rate: 300 + 10 * Math.floor(r() * 81),
       city: CITIES[Math.floor(r() * CITIES.length)]!,
       availability: r() < 0.35 ? 'available' : 'on_mission',
-      updatedAt: `2025-${pad(1 + Math.floor(r() * 12))}-${pad(1 + Math.floor(r() * 28))}`,
+      updatedAt: isoDay(beforeMs - (1 + Math.floor(r() * 365)) * DAY_MS),
       load: 0.6 + r() * 0.7,
     });
   }
@@ -301,12 +302,14 @@ export async function generateFreelance(opts: GenerateOptions): Promise<Freelanc
   };
 
   // ---- Profiles -------------------------------------------------------------------------------
-  const freelancers = makeFreelancers(nFreelancers, r);
   const monthsList: string[] = [];
   for (let m = 0; m < nMonths; m++) monthsList.push(`${2024 + Math.floor(m / 12)}-${pad((m % 12) + 1)}`);
   const lastMonth = monthsList[monthsList.length - 1]!;
   const [ly, lm] = lastMonth.split('-').map(Number) as [number, number];
   const asOf = isoDay(Date.UTC(ly, lm, 15)); // the 15th of the month after the last invoice month
+  const lastMonthStartMs = Date.UTC(ly, lm - 1, 1);
+  // Profiles were last updated within the year before the last invoice month; corrections come later.
+  const freelancers = makeFreelancers(nFreelancers, r, lastMonthStartMs);
   const tag = lastMonth;
   const cutA = Math.floor(nFreelancers * 0.4);
   const cutB = Math.floor(nFreelancers * 0.7);
@@ -350,7 +353,7 @@ export async function generateFreelance(opts: GenerateOptions): Promise<Freelanc
   for (let k = 0; k < badKinds.length * 3; k++) {
     const kind = badKinds[k % badKinds.length]!;
     const file = profileFiles[k % 3]!;
-    const base = makeFreelancers(1, r)[0]!;
+    const base = makeFreelancers(1, r, lastMonthStartMs)[0]!;
     base.id = `FL-${pad(nextBadId++, 5)}`;
     const item = profileJson(base, file.french, r);
     const k2 = (en: string, fr: string) => (file.french ? fr : en);
@@ -379,9 +382,13 @@ export async function generateFreelance(opts: GenerateOptions): Promise<Freelanc
     const line = (fileIdx === 0 ? i : fileIdx === 1 ? i - cutA : i - cutB) + 1;
     if (k % 2 === 0) {
       update.push({ ...file.items[line - 1]! });
-      await plant({ file: file.name, line, kind: 'profile_duplicate_exact', id: f.id, replacedBy: { file: updateName, line: update.length } });
+      // Identical records, same updated_at: the rule keeps the later one in source order (file name, then position).
+      const original = { file: file.name, line };
+      const copy = { file: updateName, line: update.length };
+      const [dropped, kept] = file.name < updateName ? [original, copy] : [copy, original];
+      await plant({ ...dropped, kind: 'profile_duplicate_exact', id: f.id, replacedBy: kept });
     } else {
-      const newer: Freelancer = { ...f, rate: f.rate + 50, availability: f.availability === 'available' ? 'on_mission' : 'available', updatedAt: `${isoDay(Date.UTC(ly, lm - 1, 1))}` };
+      const newer: Freelancer = { ...f, rate: f.rate + 50, availability: f.availability === 'available' ? 'on_mission' : 'available', updatedAt: isoDay(Date.UTC(ly, lm, 0)) };
       update.push(profileJson(newer, false, r));
       await plant({ file: file.name, line, kind: 'profile_duplicate_updated', id: f.id, replacedBy: { file: updateName, line: update.length } });
     }
