@@ -127,6 +127,11 @@ describe('money() schema helper', () => {
     expect(r.error?.issues[0]?.message).toMatch(reason);
   });
 
+  it('names a missing key as a missing amount (JSON records may omit it)', () => {
+    const r = schema.safeParse({});
+    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['amount', 'missing amount']]);
+  });
+
   it('accepts zero and negatives unless told positive', () => {
     expect(money().parse('-12,50')).toBe('-12.50');
   });
