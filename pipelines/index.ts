@@ -2,7 +2,8 @@
 import { createRegistry } from '../core/registry';
 import { cityWeather } from './city-weather';
 import { cityWeatherMonthly } from './city-weather-monthly';
+import { freelanceInvoices } from './freelance-invoices';
 import { weather } from './weather';
 import { weatherDaily } from './weather-daily';
 
-export const registry = createRegistry([weather, cityWeather, weatherDaily, cityWeatherMonthly]);
+export const registry = createRegistry([weather, cityWeather, weatherDaily, cityWeatherMonthly, freelanceInvoices]);

@@ -59,6 +59,7 @@ describe('schedule apply', () => {
     expect(results).toEqual([
       { pipeline: 'weather', scheduleId: 'datapulse/weather', action: 'created', paused: false },
       { pipeline: 'city_weather', scheduleId: 'datapulse/city_weather', action: 'created', paused: false },
+      { pipeline: 'freelance_invoices', scheduleId: 'datapulse/freelance_invoices', action: 'created', paused: false },
     ]);
 
     const weather = await h.client.schedule.getHandle('datapulse/weather').describe();
@@ -92,7 +93,7 @@ describe('schedule apply', () => {
   it('is idempotent: applying again changes nothing, creates no duplicate and keeps a paused schedule paused', async () => {
     const before = await h.client.schedule.getHandle('datapulse/weather').describe();
     const again = await applySchedules(h.client, h.config, registry);
-    expect(again.map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
+    expect(again.map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     const after = await h.client.schedule.getHandle('datapulse/weather').describe();
     expect(after.info.lastUpdatedAt?.getTime()).toBe(before.info.lastUpdatedAt?.getTime());
 
@@ -104,22 +105,24 @@ describe('schedule apply', () => {
     expect(changed.map((r) => [r.pipeline, r.action, r.paused])).toEqual([
       ['weather', 'updated', true],
       ['city_weather', 'updated', false],
+      ['freelance_invoices', 'updated', false],
     ]);
     const moved = await h.client.schedule.getHandle('datapulse/weather').describe();
     expect(moved.action.taskQueue).toBe(changedConfig.taskQueue);
     expect(moved.state).toMatchObject({ paused: true, note: 'upstream API maintenance' });
 
-    // Back to the real task queue: updated again, still paused, and nothing but our two schedules.
+    // Back to the real task queue: updated again, still paused, and nothing but our schedules.
     const back = await applySchedules(h.client, h.config, registry);
-    expect(back.map((r) => r.action)).toEqual(['updated', 'updated']);
+    expect(back.map((r) => r.action)).toEqual(['updated', 'updated', 'updated']);
     const restored = await describeSchedule(h.client, h.config, registry, 'weather');
     expect(restored).toMatchObject({ taskQueue: h.config.taskQueue, paused: true, note: 'upstream API maintenance', outOfDate: false });
-    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'unchanged']);
+    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
 
     const listing = await listSchedules(h.client, h.config, registry);
     expect(listing.pipelines.map((p) => [p.scheduleId, p.details?.state])).toEqual([
       ['datapulse/weather', 'paused'],
       ['datapulse/city_weather', 'active'],
+      ['datapulse/freelance_invoices', 'active'],
     ]);
     await resumeSchedule(h.client, registry, 'weather');
   });
@@ -130,10 +133,10 @@ describe('schedule apply', () => {
     );
     expect((await describeSchedule(h.client, h.config, tweaked, 'weather')).outOfDate).toBe(true);
     const r = await applySchedules(h.client, h.config, tweaked);
-    expect(r.map((x) => x.action)).toEqual(['updated', 'unchanged']);
+    expect(r.map((x) => x.action)).toEqual(['updated', 'unchanged', 'unchanged']);
     const d = await describeSchedule(h.client, h.config, tweaked, 'weather');
     expect(d).toMatchObject({ spec: 'every hour at :20 UTC', overlap: 'SKIP', catchupWindowMs: 7_200_000, outOfDate: false, paused: false });
-    expect(await applySchedules(h.client, h.config, registry)).toMatchObject([{ action: 'updated' }, { action: 'unchanged' }]);
+    expect(await applySchedules(h.client, h.config, registry)).toMatchObject([{ action: 'updated' }, { action: 'unchanged' }, { action: 'unchanged' }]);
   });
 });
 
@@ -151,7 +154,7 @@ describe('pause and resume', () => {
 
   it('names the unknown pipeline, and says to run apply when the schedule is missing', async () => {
     await expect(pauseSchedule(h.client, registry, 'nope', 'x')).rejects.toBeInstanceOf(UnknownPipelineError);
-    await expect(describeSchedule(h.client, h.config, registry, 'nope')).rejects.toThrow(/unknown pipeline "nope" \(known: weather, city_weather, weather_daily, city_weather_monthly\)/);
+    await expect(describeSchedule(h.client, h.config, registry, 'nope')).rejects.toThrow(/unknown pipeline "nope" \(known: weather, city_weather, weather_daily, city_weather_monthly, freelance_invoices\)/);
     await deleteSchedule(h.client, registry, 'city_weather');
     const err = await describeSchedule(h.client, h.config, registry, 'city_weather').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScheduleMissingError);
@@ -159,7 +162,7 @@ describe('pause and resume', () => {
     await expect(triggerSchedule(h.client, registry, 'city_weather')).rejects.toBeInstanceOf(ScheduleMissingError);
     const listing = await listSchedules(h.client, h.config, registry);
     expect(listing.pipelines.find((p) => p.pipeline === 'city_weather')?.details).toBeUndefined();
-    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'created']);
+    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'created', 'unchanged']);
   });
 });
 
