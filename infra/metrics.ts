@@ -47,7 +47,7 @@ export function createPipelineMetrics(opts: PipelineMetricsOptions = {}): Pipeli
   const rows = (name: string, help: string) => new Counter({ name: `datapulse_rows_${name}_total`, help, labelNames: ['pipeline'] as const, registers: [registry] });
   const metrics: PipelineMetrics = {
     registry,
-    rowsIn: rows('in', 'Rows read from the source into the partition's raw table (ingest).'),
+    rowsIn: rows('in', "Rows read from the source into the partition's raw table (ingest)."),
     rowsValid: rows('valid', 'Rows that passed the pipeline schema (validate).'),
     rowsQuarantined: rows('quarantined', 'Rows rejected into the quarantine table (validate).'),
     rowsDeduplicated: rows('deduplicated', 'Valid rows dropped as duplicates of the target key (transform).'),
