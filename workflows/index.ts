@@ -2,3 +2,4 @@
 export { partitionWorkflow } from './partition';
 export { scheduledPartitionWorkflow } from './scheduled';
 export { backfillWorkflow } from './backfill';
+export { notificationsWorkflow } from './notifications';
