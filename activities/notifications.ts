@@ -14,8 +14,8 @@
  * channel, and a zombie attempt that still holds it blocks the next instead of posting twice), it
  * loops: claim the oldest pending key (`posting`, committed), POST it to the channel's incoming
  * webhook, record the outcome (`posted`, committed). Posts are paced to `minIntervalMs` (Slack allows
- * one message per second per webhook), measured from the last claim in the table so the pace holds
- * across attempts and workers.
+ * one message per second per webhook), measured from the end of the previous post (on start, from
+ * the last claim or post in the table, so the pace holds across attempts and workers).
  *
  * **Exactly once, and where it cannot be.** Slack's incoming webhooks take no idempotency key and
  * cannot be asked what they received, so no sender can make the step "POST then record" atomic. The
@@ -219,7 +219,7 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       const webhook = new IncomingWebhook(url, { timeout: deps.postTimeoutMs ?? 10_000, retryConfig: { retries: 0 } });
 
       let posted = 0;
-      const last = await session.query<{ t: Date | null }>(`SELECT max(claimed_at) AS t FROM notification_outbox WHERE channel = $1`, [input.channel]);
+      const last = await session.query<{ t: Date | null }>(`SELECT greatest(max(claimed_at), max(posted_at)) AS t FROM notification_outbox WHERE channel = $1`, [input.channel]);
       let lastPostMs = last.rows[0]!.t?.getTime() ?? 0;
       while (Date.now() - started < budgetMs) {
         if (c?.cancellationSignal.aborted) break;
@@ -236,7 +236,6 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
         );
         const item = claim.rows[0];
         if (!item) break;
-        lastPostMs = Date.now();
         let outcome: PostOutcome;
         try {
           await webhook.send({ text: item.message, unfurl_links: false });
@@ -244,6 +243,9 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
         } catch (err) {
           outcome = classifyPostError(err, url);
         }
+        // Paced from the end of this post: the next one leaves at least minIntervalMs after Slack
+        // answered (or gave up on) this one, so arrivals are spaced too.
+        lastPostMs = Date.now();
         if (outcome.kind === 'posted') {
           await session.query(`UPDATE notification_outbox SET status = 'posted', posted_at = clock_timestamp(), last_error = NULL WHERE channel = $1 AND key = $2`, [input.channel, item.key]);
           posted++;
@@ -271,8 +273,15 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
       const dueIn = next.rows[0]!.ms === null ? undefined : Math.max(0, Number(next.rows[0]!.ms));
       return { posted, inDoubt, pending, ...(pending > 0 && dueIn !== undefined && dueIn > 0 ? { retryAfterMs: dueIn } : {}) };
     } finally {
-      if (locked) await session.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || ':notify:' || $1))`, [input.channel]).catch(() => undefined);
-      session.release();
+      let unlocked = true;
+      if (locked) {
+        unlocked = await session
+          .query(`SELECT pg_advisory_unlock(hashtext(current_schema() || ':notify:' || $1))`, [input.channel])
+          .then(() => true)
+          .catch(() => false);
+      }
+      // A session that may still hold the channel lock is closed, not returned to the pool.
+      session.release(!unlocked);
     }
   }
 

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeHrWorkbook } from '../../scripts/generate-sport';
 import { generateSportDataset, type SportDataset } from '../../scripts/sport-dataset';
 import { activityChecks, activityEventSchema, activityTransform, ACTIVITIES_TARGET, offsetInstant } from '../../pipelines/sport-activities';
+import { declaredSportChecks, declaredSportSchema, declaredSportTransform, DECLARED_SPORTS_TARGET } from '../../pipelines/sport-declared-sports';
 import { hrChecks, hrEmployeeSchema, hrEmployeeTransform, HR_REQUIRED_COLUMNS, HR_TARGET } from '../../pipelines/sport-hr-directory';
 import type { Check } from '../../core/checks';
 import { compareDecimal } from '../../core/schema-helpers';
@@ -147,5 +148,19 @@ describe('activities', () => {
     for (const bad of ['2025-06-12T07:42:00', '2025-02-29T10:00:00+01:00', '2025-06-12T24:00:00Z', '2025-06-12 07:42:00+02:00', '2025-06-12T07:42:00+15:00']) {
       expect(s.safeParse(bad).success, bad).toBe(false);
     }
+  });
+});
+
+describe('declared sports', () => {
+  it('every declaration passes, lower-cased, in the target shape', () => {
+    const rows = parse(content('sport_declared_sports/declared-sports.csv'), { columns: true }) as Record<string, string>[];
+    expect(rows.length).toBeGreaterThan(100);
+    for (const r of rows) {
+      const out = declaredSportTransform(declaredSportSchema.parse(r));
+      expect(Object.keys(out).sort()).toEqual(Object.keys(DECLARED_SPORTS_TARGET.columns).sort());
+    }
+    expect(declaredSportTransform(declaredSportSchema.parse({ employee_id: 'E0001', sport: ' Running ' }))).toEqual({ employee_id: 'E0001', sport: 'running' });
+    expect(issuePath(declaredSportSchema.safeParse({ employee_id: 'E0001', sport: '' }))).toEqual(['sport']);
+    expectChecksOnTarget(declaredSportChecks, DECLARED_SPORTS_TARGET);
   });
 });
