@@ -93,7 +93,7 @@ export async function writeSportDataset(dataset: SportDataset, outDir: string): 
   return manifestPath;
 }
 
-function positiveInt(v: string): number {
+function nonNegativeInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
   return n;
@@ -104,9 +104,9 @@ async function main(): Promise<void> {
     .name('generate-sport')
     .description('write the sport-benefit demo data set (HR extract, declared sports, a year of activities, planted defects)')
     .requiredOption('--out <dir>', 'output folder (e.g. .data/landing: one sub-folder per pipeline)')
-    .option('--seed <n>', 'random seed', positiveInt, 13)
-    .option('--year <yyyy>', 'calendar year of the activities', positiveInt, 2025)
-    .option('--employees <n>', 'distinct employees (at least 100)', positiveInt, 160)
+    .option('--seed <n>', 'random seed', nonNegativeInt, 13)
+    .option('--year <yyyy>', 'calendar year of the activities', nonNegativeInt, 2025)
+    .option('--employees <n>', 'distinct employees (at least 120)', nonNegativeInt, 160)
     .parse()
     .opts<{ out: string; seed: number; year: number; employees: number }>();
   const dataset = generateSportDataset({ seed: opts.seed, year: opts.year, employees: opts.employees });

@@ -270,13 +270,13 @@ const THRESHOLDS_KM = [12, 15, 20, 25];
 
 /**
  * Generates the data set in memory. Deterministic: the same options give the same files.
- * Throws RangeError for fewer than 100 employees (the planted defects need their ids).
+ * Throws RangeError for fewer than 120 employees (the planted defects need their ids).
  */
 export function generateSportDataset(opts: SportDatasetOptions = {}): SportDataset {
   const seed = opts.seed ?? 13;
   const year = opts.year ?? 2025;
   const count = opts.employees ?? 160;
-  if (count < 100) throw new RangeError(`at least 100 employees are needed for the planted defects, got ${count}`);
+  if (count < 120) throw new RangeError(`at least 120 employees are needed for the planted defects (ids up to E0103), got ${count}`);
   const rand = rng(seed);
   const between = (lo: number, hi: number) => lo + (hi - lo) * rand();
   const int = (lo: number, hi: number) => Math.floor(between(lo, hi + 1));
@@ -355,7 +355,7 @@ export function generateSportDataset(opts: SportDatasetOptions = {}): SportDatas
     });
   }
 
-  // ---- Planted HR defects (ids chosen by rule so they exist for any count ≥ 100). ----
+  // ---- Planted HR defects (ids chosen by rule so they exist for any count ≥ 120). ----
   const defects: PlantedDefect[] = [];
   const hrPath = `${SPORT_PIPELINE_FOLDERS.hr}/employees.csv`;
   const byId = (id: string) => employees.find((e) => e.employeeId === id)!;

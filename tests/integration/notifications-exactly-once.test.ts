@@ -64,6 +64,10 @@ describe('Slack posts exactly once', () => {
     // outbox ledger, not in its result.
     expect(result).toMatchObject({ posted: 3, inDoubt: 1, pending: 0, unconfigured: false });
     await recordHistory(f.client.workflow.getHandle(workflowId), 'notifications-worker-killed-mid-post');
+    // Neither the webhook URL nor any message text travels through Temporal.
+    const history = JSON.stringify(await f.client.workflow.getHandle(workflowId).fetchHistory());
+    expect(history).not.toContain('whsecsportreceiver');
+    expect(history).not.toContain('Bravo');
     // Each live key shown once, nothing else posted at all (no re-post of the held one, no history).
     expect(slack.all.map((p) => keyOf(p.text)).sort()).toEqual(live);
     expect(slack.shown.map((p) => keyOf(p.text)).sort()).toEqual(live);

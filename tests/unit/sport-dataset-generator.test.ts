@@ -189,3 +189,29 @@ describe('the .xlsx workbook', () => {
     expect(sports.rowCount - 1).toBe(ds.manifest.files.find((f) => f.path === 'sport_declared_sports/declared-sports.csv')!.rows);
   });
 });
+
+describe('other seeds and sizes', () => {
+  it.each([
+    { seed: 5, employees: 120 },
+    { seed: 99, employees: 400, year: 2024 },
+  ])('%o: every planted defect is still where its manifest says', (opts) => {
+    const other = generateSportDataset(opts);
+    expect(other.manifest.employees).toBe(opts.employees);
+    expect(other.manifest.defects).toHaveLength(ds.manifest.defects.length);
+    for (const d of other.manifest.defects) {
+      const f = other.files.find((x) => x.path === d.file)!;
+      if (d.file.endsWith('.csv')) {
+        const row = parse(f.content, { from_line: d.line, to_line: d.line })[0] as string[];
+        expect(row[0], `${d.kind} ${d.file}:${d.line}`).toBe(d.employeeId);
+        expect(row[col(d.field)], d.kind).toBe(String(d.value));
+      } else {
+        const a = JSON.parse(f.content.split('\n')[d.line - 1]!) as Record<string, unknown>;
+        expect(a.activity_id, `${d.kind} ${d.file}:${d.line}`).toBe(d.activityId);
+        expect(a[d.field]).toBe(d.value);
+      }
+    }
+  });
+  it('refuses fewer employees than the planted defects need', () => {
+    expect(() => generateSportDataset({ employees: 100 })).toThrow(/at least 120 employees/);
+  });
+});
