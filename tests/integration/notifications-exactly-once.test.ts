@@ -6,10 +6,13 @@
  *   again (in doubt), posts the rest once each, paced at one per second; history is never posted;
  *   enqueueing the same keys again (a retried or replayed partition) posts nothing;
  * - Slack down (connection refused), then rate-limiting (429 + Retry-After): posts wait and retry,
- *   the drain workflow does not fail, and every message arrives once.
+ *   the drain workflow does not fail, and every message arrives once;
+ * - a drain that finds its channel locked by another (a zombie attempt) posts nothing; without a
+ *   webhook URL keys wait.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueNotifications, notifyChannel } from '../../activities/notifications';
+import { createNotificationActivities, enqueueNotifications, notifyChannel } from '../../activities/notifications';
+import { createLogger } from '../../infra/logger';
 import { createFaultFixture, type FaultFixture } from './fault-fixture';
 import { recordHistory } from './harness';
 import { spawnWorker, waitFor, waitForPoller, type WorkerProcess } from './processes';
@@ -116,5 +119,26 @@ describe('Slack posts exactly once', () => {
     // Retry-After honoured: the next post came at least 2 s after the 429.
     expect(shown[0]!.atMs - limitedAt).toBeGreaterThanOrEqual(1950);
     expect(await statuses('b')).toEqual({ b1: 'posted', b2: 'posted' });
+  });
+
+  it('one drainer per channel: a drain finding the channel locked (a zombie attempt) posts nothing; no webhook: keys wait', { timeout: 60_000 }, async () => {
+    const logger = createLogger('silent');
+    await enqueueNotifications(f.pool, { channel: 'sport_direct', source: 'test', origin: 'live', items: [item('c1')] });
+    const before = slack.all.length;
+    const holder = await f.pool.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtext(current_schema() || ':notify:' || 'sport_direct'))`);
+      const { drainNotifications } = createNotificationActivities({ pool: f.pool, logger, env: { NOTIFY_WEBHOOK_URL_SPORT_DIRECT: slack.url } });
+      expect(await drainNotifications({ channel: 'sport_direct' })).toEqual({ posted: 0, inDoubt: 0, pending: 1, busy: true });
+      expect(slack.all.length).toBe(before);
+      await holder.query(`SELECT pg_advisory_unlock(hashtext(current_schema() || ':notify:' || 'sport_direct'))`);
+      // Without a webhook URL nothing is posted and the key waits.
+      const unconfigured = createNotificationActivities({ pool: f.pool, logger, env: {} });
+      expect(await unconfigured.drainNotifications({ channel: 'sport_direct' })).toEqual({ posted: 0, inDoubt: 0, pending: 1, unconfigured: true });
+      expect(await drainNotifications({ channel: 'sport_direct' })).toEqual({ posted: 1, inDoubt: 0, pending: 0 });
+      expect(slack.all.slice(before).map((p) => keyOf(p.text))).toEqual(['c1']);
+    } finally {
+      holder.release();
+    }
   });
 });
