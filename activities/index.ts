@@ -2,6 +2,7 @@
 import { createAlertActivities, type AlertActivityDeps } from './alert-activities';
 import { createAutomationActivities } from './automation-activities';
 import { createBackfillActivities, type BackfillActivityDeps } from './backfill-activities';
+import { createNotificationActivities } from './notifications';
 import { createPartitionActivities, type ActivityDeps } from './partition-activities';
 import { classifyingDataErrors } from './db-errors';
 import { createSensorActivities } from './sensor-activities';
@@ -15,7 +16,7 @@ export function createActivities(deps: ActivityDeps & BackfillActivityDeps & Ale
   const validate = classifyingDataErrors('validate', partition.validate);
   const transform = classifyingDataErrors('transform', partition.transform);
   const load = classifyingDataErrors('load', partition.load);
-  return { ...partition, ingest, validate, transform, load, ...createBackfillActivities(deps), ...createAlertActivities(deps), ...createAutomationActivities(deps), ...createSensorActivities(deps) };
+  return { ...partition, ingest, validate, transform, load, ...createBackfillActivities(deps), ...createAlertActivities(deps), ...createAutomationActivities(deps), ...createSensorActivities(deps), ...createNotificationActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

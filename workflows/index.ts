@@ -4,3 +4,4 @@ export { scheduledPartitionWorkflow } from './scheduled';
 export { backfillWorkflow } from './backfill';
 export { automationWorkflow } from './automation';
 export { fileSensorWorkflow } from './sensor';
+export { notificationsWorkflow } from './notifications';
