@@ -67,7 +67,7 @@ describe('file sensor, Temporal server restarted', () => {
     const all = [...first, ...second];
     await waitFor('both drops loaded', async () => ((await succeeded(all)) === all.length ? true : undefined), { timeoutMs: 150_000, everyMs: 500 });
     for (const d of all) {
-      const { count } = await f.client.workflow.count(`WorkflowId = 'city_weather/${d}'`);
+      const { count } = await f.client.workflow.count(`WorkflowId = 'city_weather/${d}' AND TaskQueue = '${f.taskQueue}'`);
       expect(count, `runs of city_weather/${d}`).toBe(1);
     }
     const { rows: pending } = await f.pool.query(`SELECT partition_key FROM file_sensor_pending WHERE pipeline = 'city_weather'`);

@@ -55,7 +55,7 @@ describe('file sensor, worker killed with SIGKILL', () => {
     worker = spawnWorker(f.workerEnv());
     await waitFor('every day of the drop loaded', async () => ((await succeeded(days)) ? true : undefined), { timeoutMs: 150_000, everyMs: 500 });
     for (const d of days) {
-      const { count } = await f.client.workflow.count(`WorkflowId = 'city_weather/${d}'`);
+      const { count } = await f.client.workflow.count(`WorkflowId = 'city_weather/${d}' AND TaskQueue = '${f.taskQueue}'`);
       expect(count, `runs of city_weather/${d}`).toBe(1);
     }
     const { rows: pending } = await f.pool.query(`SELECT partition_key FROM file_sensor_pending WHERE pipeline = 'city_weather'`);

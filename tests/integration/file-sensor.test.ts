@@ -42,7 +42,7 @@ async function ledger(pipeline = drops.name): Promise<Record<string, { status: s
 }
 
 async function runsOf(pipeline: string, key: string): Promise<number> {
-  const { count } = await h.client.workflow.count(`WorkflowId = '${pipeline}/${key}'`);
+  const { count } = await h.client.workflow.count(`WorkflowId = '${pipeline}/${key}' AND TaskQueue = '${h.config.taskQueue}'`);
   return count;
 }
 

@@ -92,14 +92,17 @@ export async function executions(client: Client, workflowId: string): Promise<st
 }
 
 /**
- * Terminates the automation workflows (`automation/<task queue>/<pipeline>`, one per derived pipeline and
- * namespace) still running on `taskQueue`, so a later test file's loads do not signal a workflow
- * whose worker is gone. Called when a harness or fixture closes (its task queue), and when one is
- * created (every task queue: test files run one at a time, so any left running is a leftover).
+ * Terminates the automation workflows (`automation/<task queue>/<pipeline>`) and file sensors
+ * (`sensor/<pipeline>`, started by `schedule apply` too) still running on `taskQueue`, so a later
+ * test file does not meet a long-running workflow whose worker is gone. Called when a harness or
+ * fixture closes (its task queue), and when one is created (every task queue: test files run one
+ * at a time, so any left running is a leftover).
  */
 export async function terminateAutomation(client: Client, taskQueue?: string): Promise<void> {
-  const query = `WorkflowType = "automationWorkflow"${taskQueue ? ` AND TaskQueue = "${taskQueue}"` : ''} AND ExecutionStatus = "Running"`;
-  for await (const w of client.workflow.list({ query })) {
-    await client.workflow.getHandle(w.workflowId, w.runId).terminate('test finished').catch(() => undefined);
+  for (const type of ['automationWorkflow', 'fileSensorWorkflow']) {
+    const query = `WorkflowType = "${type}"${taskQueue ? ` AND TaskQueue = "${taskQueue}"` : ''} AND ExecutionStatus = "Running"`;
+    for await (const w of client.workflow.list({ query })) {
+      await client.workflow.getHandle(w.workflowId, w.runId).terminate('test finished').catch(() => undefined);
+    }
   }
 }
