@@ -249,10 +249,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
              dp_field text, dp_reason text, dp_raw_value text, dp_record json,
              ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')})`,
         );
-        const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [intermediateName('raw', ref.pipeline, ref.partition)]);
-        if (!exists.rows[0]?.ok) {
-          throw nonRetryable(FailureType.INTERMEDIATES_LOST, `the raw rows of ${ref.pipeline}/${ref.partition} are gone (dropped by hand or by a later run); re-run the partition from ingest`);
-        }
+        await assertIntermediate(client, 'raw', ref);
         let seen = 0;
         const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) =>
           `${seq}\t${copyEscape(file)}\t${line}\t${field === null ? '\\N' : copyEscape(field)}\t${copyEscape(reason)}\t${

@@ -20,6 +20,9 @@
  * 8.5 date/time types, 8.14 JSON types) and "COPY" (text format escapes).
  */
 import type { SqlType } from '../core/pipeline';
+import { canonicalDecimal, DECIMAL_RE } from '../core/schema-helpers';
+
+export { canonicalDecimal };
 
 /** A value the target column cannot take, with the reason (the caller adds file, line and field). */
 export class ValueRejected extends Error {
@@ -27,7 +30,6 @@ export class ValueRejected extends Error {
 }
 
 const INT_RE = /^[+-]?\d+$/;
-const DECIMAL_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,6})?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 // A lone surrogate, or a NUL, makes text PostgreSQL cannot store.
@@ -93,25 +95,6 @@ function exactDecimal(v: unknown, type: 'numeric' | 'double precision'): string 
     return s;
   }
   throw new ValueRejected(`${describe(v)} is not a number (column type ${type})`);
-}
-
-/**
- * The canonical form of a decimal string: sign, significant digits without leading or trailing
- * zeros, and the power of ten of its last digit ("-0012.500" → "-125e-1", "1e3" → "1e3").
- */
-export function canonicalDecimal(s: string): string {
-  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s.trim());
-  if (!m) return s;
-  const sign = m[1] === '-' ? '-' : '';
-  const intPart = m[2] ?? '';
-  const frac = m[3] ?? '';
-  let exp = Number(m[4] ?? 0) - frac.length;
-  let digits = (intPart + frac).replace(/^0+/, '');
-  if (digits === '') return '0';
-  const trailing = /0*$/.exec(digits)![0].length;
-  digits = digits.slice(0, digits.length - trailing);
-  exp += trailing;
-  return `${sign}${digits}e${exp}`;
 }
 
 /** Whether two decimal strings denote the same number exactly ("0.10" and "1e-1" do). */

@@ -6,14 +6,14 @@
 import { z } from 'zod';
 import { assertTimeOptions, parseInstant, type TimeParseOptions } from './time';
 
-const DECIMAL_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+export const DECIMAL_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /**
  * The canonical form of a decimal string: sign, significant digits without leading or trailing
  * zeros, and the power of ten of its last digit ("-0012.500" → "-125e-1"); used to compare two
  * spellings of one decimal exactly.
  */
-function canonicalDecimal(s: string): string {
+export function canonicalDecimal(s: string): string {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s.trim());
   if (!m) return s;
   const frac = m[3] ?? '';

@@ -303,6 +303,23 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
     inFlight.push(p);
   }
 
+  /** What the next run starts from; `inFlight`: children it must wait for (handed over, not drained). */
+  const carry = (inFlight?: string[]): BackfillCarried => ({
+    cursor,
+    queue,
+    done,
+    failed,
+    skipped,
+    unchanged,
+    joined,
+    failures,
+    startedAtMs,
+    runs,
+    paused,
+    maxRunning,
+    ...(inFlight ? { inFlight } : {}),
+  });
+
   if (cancelling) {
     log.info('backfill cancelling its running children', { running: running.size });
     if (handOver) {
@@ -314,42 +331,13 @@ export async function backfillWorkflow(input: BackfillInput): Promise<BackfillSu
   if (!cancelling && !exhausted() && handOver) {
     // Hand the running children over to the next run, which waits for them: no drain barrier.
     await condition(() => starting.size === 0);
-    const carried: BackfillCarried = {
-      cursor,
-      queue,
-      done,
-      failed,
-      skipped,
-      unchanged,
-      joined,
-      failures,
-      startedAtMs,
-      runs,
-      paused,
-      maxRunning,
-      inFlight: [...running],
-    };
-    return continueAsNew<typeof backfillWorkflow>({ ...input, concurrency, carried });
+    return continueAsNew<typeof backfillWorkflow>({ ...input, concurrency, carried: carry([...running]) });
   }
   // Drain: children must finish before this run closes (continue-as-new would otherwise cut them off).
   await Promise.all(inFlight);
 
   if (!cancelling && !exhausted()) {
-    const carried: BackfillCarried = {
-      cursor,
-      queue,
-      done,
-      failed,
-      skipped,
-      unchanged,
-      joined,
-      failures,
-      startedAtMs,
-      runs,
-      paused,
-      maxRunning,
-    };
-    return continueAsNew<typeof backfillWorkflow>({ ...input, concurrency, carried });
+    return continueAsNew<typeof backfillWorkflow>({ ...input, concurrency, carried: carry() });
   }
 
   const final = progress();
