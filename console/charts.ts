@@ -75,7 +75,9 @@ export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEd
   const all = [...nodes.map((n) => ({ name: n.name, label: `${n.name} (${n.granularity})`, known: true })), ...extra.map((n) => ({ name: n, label: `${n} (not registered)`, known: false }))];
   const depth = new Map<string, number>(all.map((n) => [n.name, 0]));
   // Longest path by relaxation; bounded by the node count so a cycle cannot loop forever.
-  for (let i = 0; i < all.length; i++) for (const e of edges) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, Math.min(all.length, (depth.get(e.from) ?? 0) + 1)));
+  // A dataset reading its own earlier partitions (a self edge, e.g. a trailing window) stays in its column.
+  const across = edges.filter((e) => e.from !== e.to);
+  for (let i = 0; i < all.length; i++) for (const e of across) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, Math.min(all.length, (depth.get(e.from) ?? 0) + 1)));
   const rowsUsed = new Map<number, number>();
   // ECharts fits the nodes' bounding box to the chart; a box without width or height draws nothing,
   // so the box always spans at least 2 columns × 2 rows (the corners are empty).

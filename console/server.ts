@@ -21,7 +21,8 @@ import { InvalidPartitionKeyError } from '../core/partition';
 import { UnknownPipelineError, type Registry } from '../core/registry';
 import { InvalidRangeError } from '../ops/backfill-client';
 import { DashboardFilterError, UnknownDashboardError } from '../ops/dashboards';
-import { MapKeyError } from '../ops/partition-map';
+import { MapKeyError, type PartitionMap } from '../ops/partition-map';
+import { PartitionMapCache } from '../ops/partition-map-cache';
 import { html, page, type NavInfo } from './html';
 import { actionRoutes } from './routes/actions';
 import { assetRoutes } from './routes/assets';
@@ -47,6 +48,11 @@ export interface ConsoleOptions {
   readonly traceUiUrl?: string;
   readonly now?: () => number;
   readonly logger?: Logger;
+  /**
+   * Keep partition maps cached between ledger changes (ops/partition-map-cache.ts: one LISTEN
+   * connection; a map is never served once the ledger changed). @default true
+   */
+  readonly mapCache?: boolean;
 }
 
 /** Thrown when the console's settings are unsafe or inconsistent (e.g. a public bind without a token). */
@@ -74,6 +80,8 @@ export function isLoopback(host: string): boolean {
 export interface ConsoleContext extends ConsoleOptions {
   readonly nav: NavInfo;
   readonly actionsEnabled: boolean;
+  /** The partition-map cache, when enabled. */
+  readonly maps?: PartitionMapCache<PartitionMap>;
   readonly now: () => number;
   /** Who made a request, for the audit trail. */
   actor(req: FastifyRequest): string;
@@ -111,8 +119,11 @@ export async function buildConsole(opts: ConsoleOptions): Promise<FastifyInstanc
     }
   })();
   let clientPromise: Promise<Client> | undefined;
+  const maps = opts.mapCache === false ? undefined : await PartitionMapCache.open<PartitionMap>(opts.pool);
+  app.addHook('onClose', async () => maps?.close());
   const ctx: ConsoleContext = {
     ...opts,
+    maps,
     actionsEnabled: opts.actionsEnabled ?? false,
     now: opts.now ?? (() => Date.now()),
     nav: { pipelines: opts.registry.pipelines.map((p) => p.name), dashboards: opts.dashboards.map((d) => ({ name: d.name, title: d.title })), actionsEnabled: opts.actionsEnabled ?? false },

@@ -1,8 +1,9 @@
 /**
  * The console's overview: per pipeline, its freshness (now minus the end of the newest succeeded
- * partition, against the declared `freshness` expectation), its last run, and the failures and
- * stale partitions of the last day. A few aggregate queries per pipeline, whatever the ledger size.
+ * partition, against the declared `freshness` expectation), its last run, the failures of the
+ * last day and the partitions stale now. A few aggregate queries per pipeline, whatever the ledger size.
  */
+import { staleKeys } from '../activities/staleness';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import type { PipelineDefinition } from '../core/pipeline';
@@ -25,8 +26,12 @@ export interface PipelineOverview {
   readonly lastRun: { readonly key: string; readonly status: string; readonly finishedAt: string | null } | null;
   /** Partitions that failed in the last 24 hours (by finish time). */
   readonly failedLastDay: number;
-  /** Partitions loaded in the last 24 hours whose params or code version differ from the definition's. */
-  readonly staleLastDay: number;
+  /**
+   * Partitions stale now: params or code version differ from the definition's, a landing file in
+   * the window changed after the run started, or (derived datasets, with the registry) an input they
+   * consumed changed or is stale. A current count, not the last day's: stale stays until refreshed.
+   */
+  readonly stale: number;
   readonly running: number;
   readonly partitions: number;
 }
@@ -49,14 +54,15 @@ export function expectedLagMs(def: Pick<PipelineDefinition, 'partitioning' | 'fr
 }
 
 /** The overview line of one pipeline. */
-export async function pipelineOverview(pool: Pool, def: PipelineDefinition, nowMs: number): Promise<PipelineOverview> {
+export async function pipelineOverview(pool: Pool, def: PipelineDefinition, nowMs: number, registry?: Registry): Promise<PipelineOverview> {
   const g = mapGranularity(def);
   const fp = currentFingerprint(def);
   const { rows } = await pool.query<{ newest: string | null; failed: number; stale: number; running: number; n: number }>(
     `SELECT max(partition_key) FILTER (WHERE status = 'succeeded') AS newest,
             count(*) FILTER (WHERE status = 'failed' AND finished_at > $2::timestamptz - interval '1 day')::int AS failed,
-            count(*) FILTER (WHERE status = 'succeeded' AND finished_at > $2::timestamptz - interval '1 day'
-                              AND (params_hash IS DISTINCT FROM $3 OR code_version IS DISTINCT FROM $4))::int AS stale,
+            count(*) FILTER (WHERE status = 'succeeded'
+                              AND (params_hash IS DISTINCT FROM $3 OR code_version IS DISTINCT FROM $4
+                                   OR (source_changed_at IS NOT NULL AND source_changed_at > coalesce(started_at, '-infinity'::timestamptz))))::int AS stale,
             count(*) FILTER (WHERE status = 'running')::int AS running,
             count(*)::int AS n
        FROM ledger WHERE pipeline = $1`,
@@ -81,7 +87,7 @@ export async function pipelineOverview(pool: Pool, def: PipelineDefinition, nowM
     freshness: lagMs === null ? 'never' : lagMs <= expected ? 'fresh' : 'late',
     lastRun: l ? { key: l.partition_key, status: l.status, finishedAt: l.finished_at ? l.finished_at.toISOString() : null } : null,
     failedLastDay: r?.failed ?? 0,
-    staleLastDay: r?.stale ?? 0,
+    stale: def.source.kind === 'derived' && registry ? (await staleKeys(pool, registry, def.name)).size : (r?.stale ?? 0),
     running: r?.running ?? 0,
     partitions: r?.n ?? 0,
   };
@@ -89,7 +95,7 @@ export async function pipelineOverview(pool: Pool, def: PipelineDefinition, nowM
 
 /** Every registered pipeline's overview line, in registry order. */
 export async function overview(pool: Pool, registry: Registry, nowMs: number): Promise<PipelineOverview[]> {
-  return Promise.all(registry.pipelines.map((d) => pipelineOverview(pool, d, nowMs)));
+  return Promise.all(registry.pipelines.map((d) => pipelineOverview(pool, d, nowMs, registry)));
 }
 
 /** "3 h 20 min", "2 d 4 h", "45 s": a duration for people. */

@@ -7,8 +7,10 @@ import { workflowUiUrl, type Config } from '../infra/config';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import type { Registry } from '../core/registry';
-import { ledgerRowState, type PartitionState } from '../core/plan';
+import { staleKeys } from '../activities/staleness';
+import { ledgerRowState, SOURCE_CHANGED_SQL, type PartitionState } from '../core/plan';
 import { partitionWorkflowId } from '../core/search-attributes';
+import { shiftKey } from '../core/partition';
 import { keyPosition, mapGranularity } from './partition-map';
 import { partitionLinks, type PartitionLineage } from './lineage';
 
@@ -50,6 +52,8 @@ export interface PartitionDetail {
   readonly pipeline: string;
   readonly key: string;
   readonly state: PartitionState;
+  /** Why the partition is stale (`definition changed`, `input weather/2024-05-01T13 re-loaded …`), else null. */
+  readonly staleReason: string | null;
   readonly ledger: LedgerRow | null;
   /** Null when the history could not be read (no Temporal, no run yet); `stepsNote` says why. */
   readonly steps: readonly StepTiming[] | null;
@@ -144,7 +148,7 @@ export async function partitionDetail(
   const limit = Math.min(500, Math.max(1, Math.floor(opts.limit ?? QUARANTINE_PAGE)));
   const k = [pipeline, key];
   const [ledger, checks, qCount, qRows, lineage] = await Promise.all([
-    deps.pool.query<Record<string, unknown>>('SELECT * FROM ledger WHERE pipeline = $1 AND partition_key = $2', k),
+    deps.pool.query<Record<string, unknown>>(`SELECT *, ${SOURCE_CHANGED_SQL} FROM ledger WHERE pipeline = $1 AND partition_key = $2`, k),
     deps.pool.query<{ name: string; kind: string; severity: string; outcome: string; value: number | null; threshold: string | null; message: string }>(
       `SELECT check_name AS name, check_kind AS kind, severity, outcome, value, threshold, message
          FROM check_results WHERE pipeline = $1 AND partition_key = $2 ORDER BY outcome = 'passed', severity, check_name`,
@@ -158,7 +162,18 @@ export async function partitionDetail(
     ),
     partitionLinks(deps.pool, deps.registry, deps.config, pipeline, key),
   ]);
-  const row = ledger.rows[0] as (Record<string, unknown> & { status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null; workflow_id: string | null; run_id: string | null }) | undefined;
+  const row = ledger.rows[0] as
+    | (Record<string, unknown> & { status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null; workflow_id: string | null; run_id: string | null; source_changed: boolean | null })
+    | undefined;
+  const g = mapGranularity(def);
+  const inputsStale = def.source.kind === 'derived' && row?.status === 'succeeded' ? (await staleKeys(deps.pool, deps.registry, pipeline, key, shiftKey(g, key, 1))).get(key) : undefined;
+  const state = ledgerRowState(row && { ...row, inputs_stale: inputsStale !== undefined }, currentFingerprint(def));
+  const fp = currentFingerprint(def);
+  const staleReason =
+    state !== 'stale'
+      ? null
+      : (inputsStale ??
+        (row?.params_hash !== fp.paramsHash || row?.code_version !== fp.codeVersion ? 'definition changed (params or code)' : 'a landing file in its window changed after its run started'));
   const ledgerRow: LedgerRow | null = row ? Object.fromEntries(Object.entries(row).map(([c, v]) => [c, iso(v)])) : null;
   let steps: StepTiming[] | null = null;
   let stepsNote: string | null = null;
@@ -177,7 +192,8 @@ export async function partitionDetail(
   return {
     pipeline,
     key,
-    state: ledgerRowState(row, currentFingerprint(def)),
+    state,
+    staleReason,
     ledger: ledgerRow,
     steps,
     stepsNote,

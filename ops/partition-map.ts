@@ -9,8 +9,13 @@
  * islands and the range's ends are the missing partitions, filled in here.
  *
  * The state rule is the one of core/plan.ts `partitionState` (failed, running, stale when the
- * params hash or code version differs from the definition's, else succeeded), written in SQL.
+ * params hash or code version differs from the definition's or a landing file changed under the
+ * partition after its run started, else succeeded), written in SQL. A derived dataset's partitions
+ * are also stale when an input they consumed changed or is stale (activities/staleness.ts): those
+ * few keys are laid over the islands afterwards ({@link overlayStale}).
  */
+import { staleKeys } from '../activities/staleness';
+import type { Registry } from '../core/registry';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import type { PipelineDefinition } from '../core/pipeline';
@@ -134,6 +139,38 @@ export function fillRuns(islands: readonly MapRun[], fromPos: number, toPos: num
   return out;
 }
 
+/**
+ * Marks the succeeded partitions at `stalePositions` stale, splitting the islands they fall in
+ * (islands sorted and non-overlapping; other states are left as they are: failed and running win).
+ * Pure; O(islands + positions).
+ */
+export function overlayStale(islands: readonly MapRun[], stalePositions: readonly number[]): MapRun[] {
+  const stale = [...new Set(stalePositions)].sort((a, b) => a - b);
+  if (stale.length === 0) return [...islands];
+  const out: MapRun[] = [];
+  let j = 0;
+  for (const run of islands) {
+    const end = run.start + run.length;
+    while (j < stale.length && stale[j]! < run.start) j++;
+    if (run.state !== PartitionState.SUCCEEDED || j >= stale.length || stale[j]! >= end) {
+      out.push(run);
+      continue;
+    }
+    let cursor = run.start;
+    while (j < stale.length && stale[j]! < end) {
+      const p = stale[j]!;
+      if (p > cursor) out.push({ start: cursor, length: p - cursor, state: PartitionState.SUCCEEDED });
+      const last = out[out.length - 1];
+      if (last && last.state === PartitionState.STALE && last.start + last.length === p) out[out.length - 1] = { ...last, length: last.length + 1 };
+      else out.push({ start: p, length: 1, state: PartitionState.STALE });
+      cursor = p + 1;
+      j++;
+    }
+    if (cursor < end) out.push({ start: cursor, length: end - cursor, state: PartitionState.SUCCEEDED });
+  }
+  return out;
+}
+
 /** Counts per state of runs. Pure. */
 export function countRuns(runs: readonly MapRun[]): Record<PartitionState, number> {
   const counts: Record<PartitionState, number> = { succeeded: 0, stale: 0, failed: 0, running: 0, missing: 0 };
@@ -171,7 +208,8 @@ export async function ledgerIslands(
        SELECT partition_key, ${positionSql(g)} AS pos,
               CASE WHEN status = 'failed' THEN 'failed'
                    WHEN status = 'running' THEN 'running'
-                   WHEN params_hash IS DISTINCT FROM $4 OR code_version IS DISTINCT FROM $5 THEN 'stale'
+                   WHEN params_hash IS DISTINCT FROM $4 OR code_version IS DISTINCT FROM $5
+                     OR (source_changed_at IS NOT NULL AND source_changed_at > coalesce(started_at, '-infinity'::timestamptz)) THEN 'stale'
                    ELSE 'succeeded' END AS state
          FROM ledger
         WHERE pipeline = $1 AND partition_key >= $2 AND partition_key < $3 AND partition_key LIKE $6
@@ -197,15 +235,27 @@ export function mapGranularity(def: Pick<PipelineDefinition, 'partitioning'>): M
 }
 
 /**
- * The map of [from, to) for a pipeline. Throws MapKeyError for bad keys or an empty/oversized range.
+ * The map of [from, to) for a pipeline. With `registry`, a derived dataset's partitions whose inputs
+ * changed or are stale show as stale (without it, only its own fingerprint and source count).
+ * Throws MapKeyError for bad keys or an empty/oversized range.
  */
-export async function partitionMap(pool: Pool, def: PipelineDefinition, from: string, to: string, current?: CurrentFingerprint): Promise<PartitionMap> {
+export async function partitionMap(
+  pool: Pool,
+  def: PipelineDefinition,
+  from: string,
+  to: string,
+  opts: { current?: CurrentFingerprint; registry?: Registry } = {},
+): Promise<PartitionMap> {
   const g = mapGranularity(def);
   const fromPos = keyPosition(g, from);
   const toPos = keyPosition(g, to);
   if (toPos <= fromPos) throw new MapKeyError(`empty range: to ${to} must be after from ${from} (the range is [from, to))`);
   if (toPos - fromPos > MAX_MAP_PARTITIONS) throw new MapKeyError(`range ${from} … ${to} holds ${toPos - fromPos} partitions (at most ${MAX_MAP_PARTITIONS})`);
-  const islands = await ledgerIslands(pool, { pipeline: def.name, granularity: g, current: current ?? currentFingerprint(def) }, from, to);
+  let islands = await ledgerIslands(pool, { pipeline: def.name, granularity: g, current: opts.current ?? currentFingerprint(def) }, from, to);
+  if (opts.registry && def.source.kind === 'derived') {
+    const stale = await staleKeys(pool, opts.registry, def.name, from, to);
+    islands = overlayStale(islands, [...stale.keys()].filter((k) => isMapKey(g, k)).map((k) => keyPosition(g, k)));
+  }
   const runs = fillRuns(islands, fromPos, toPos);
   return { pipeline: def.name, granularity: g, from, to, fromPos, total: toPos - fromPos, counts: countRuns(runs), runs };
 }

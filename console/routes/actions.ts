@@ -1,6 +1,6 @@
 /**
  * Actions, through the same ops/ functions as the CLI: run a partition, backfill a range with a
- * mode, re-run failed, pause/resume a schedule. POST only, CSRF-checked, refused (403) when the
+ * mode, re-run failed, pause/resume a schedule or a file sensor. POST only, CSRF-checked, refused (403) when the
  * console is read-only, and every attempt recorded in `console_actions` with who and what.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,6 +10,7 @@ import { startOrAttachBackfill, validateRange } from '../../ops/backfill-client'
 import { startPartition } from '../../ops/partition-runs';
 import { keyPosition, mapGranularity } from '../../ops/partition-map';
 import { pauseSchedule, resumeSchedule } from '../../ops/schedules';
+import { signalSensor } from '../../ops/sensors';
 import { HttpError, type ConsoleContext } from '../server';
 
 const STR = { type: 'string', maxLength: 100 } as const;
@@ -99,6 +100,24 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
         const note = req.body.note || `${req.body.op === 'pause' ? 'paused' : 'resumed'} from the console by ${ctx.actor(req)}`;
         if (req.body.op === 'pause') await pauseSchedule(await ctx.temporal(), ctx.registry, d.name, note);
         else await resumeSchedule(await ctx.temporal(), ctx.registry, d.name, note);
+        return '/';
+      }),
+  );
+
+  app.post<{ Body: Body }>(
+    '/actions/sensor',
+    { ...guards, schema: { body: { type: 'object', required: ['pipeline', 'op'], properties: { pipeline: STR, op: { type: 'string', enum: ['pause', 'resume'] }, _csrf: STR } } } },
+    async (req, reply) =>
+      act(req, reply, `sensor-${req.body.op}`, req.body.pipeline ?? null, async () => {
+        const d = def(req.body.pipeline);
+        if (d.source.kind !== 'csv-files') throw new HttpError(400, `pipeline ${d.name} does not read landing files: it has no sensor`);
+        const op = req.body.op === 'pause' ? 'pause' : 'resume';
+        try {
+          await signalSensor(await ctx.temporal(), d.name, op);
+        } catch (err) {
+          if ((err as Error).name === 'WorkflowNotFoundError') throw new HttpError(409, `the file sensor of ${d.name} is not running: start it with npx datapulse sensor start ${d.name}`);
+          throw err;
+        }
         return '/';
       }),
   );

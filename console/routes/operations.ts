@@ -1,9 +1,12 @@
 /** Operations pages: the overview (freshness, runs, graph), a pipeline's partition map, a partition's detail. */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { shiftKey } from '../../core/partition';
+import type { PipelineDefinition } from '../../core/pipeline';
 import { BackfillMode } from '../../core/plan';
 import { pipelineGraph } from '../../ops/lineage';
 import { humanDuration, overview } from '../../ops/overview';
 import { partitionDetail } from '../../ops/partition-detail';
+import { needsSchedule } from '../../ops/schedules';
 import { defaultMapRange, keyPosition, mapGranularity, partitionMap, type PartitionMap } from '../../ops/partition-map';
 import { graphOption } from '../charts';
 import { assetText } from './assets';
@@ -45,6 +48,42 @@ ${actionForm(ctx, reply, '/actions/rerun-failed', { pipeline: map.pipeline, from
 <p><a href="/backfills?pipeline=${map.pipeline}">Backfills of ${map.pipeline}</a> · <a href="/api/pipelines/${map.pipeline}/map?from=${map.from}&amp;to=${map.to}">map as JSON</a></p>`;
 }
 
+/**
+ * What starts a pipeline's partitions, with its pause/resume buttons when actions are enabled: its
+ * Temporal Schedule (every pipeline but automated derived datasets), its file sensor (pipelines
+ * reading landing files), or automation (derived datasets: run when their inputs load; nothing to pause).
+ */
+function triggerCell(ctx: ConsoleContext, reply: FastifyReply, def: PipelineDefinition): Html {
+  const parts: Html[] = [];
+  if (needsSchedule(def)) {
+    parts.push(
+      html`<div class="trigger">schedule ${actionForm(ctx, reply, '/actions/schedule', { pipeline: def.name, op: 'pause' }, 'Pause schedule')}${actionForm(ctx, reply, '/actions/schedule', { pipeline: def.name, op: 'resume' }, 'Resume schedule')}</div>`,
+    );
+  }
+  if (def.source.kind === 'csv-files') {
+    parts.push(
+      html`<div class="trigger">file sensor ${actionForm(ctx, reply, '/actions/sensor', { pipeline: def.name, op: 'pause' }, 'Pause sensor')}${actionForm(ctx, reply, '/actions/sensor', { pipeline: def.name, op: 'resume' }, 'Resume sensor')}</div>`,
+    );
+  }
+  if (def.source.kind === 'derived' && def.automation !== 'manual') parts.push(html`<div class="trigger">automation: runs when its inputs load</div>`);
+  return html`${parts}`;
+}
+
+/**
+ * The map of a range, from the console's cache when the ledger has not changed since it was
+ * computed; says which in the `x-datapulse-map-cache` header (`hit`, `miss` or `off`).
+ */
+async function cachedMap(ctx: ConsoleContext, reply: FastifyReply, def: PipelineDefinition, range: { from: string; to: string }): Promise<PartitionMap> {
+  const compute = () => partitionMap(ctx.pool, def, range.from, range.to, { registry: ctx.registry });
+  if (!ctx.maps?.live) {
+    void reply.header('x-datapulse-map-cache', 'off');
+    return compute();
+  }
+  const r = await ctx.maps.get({ pipeline: def.name, from: range.from, to: range.to, dependsOnAllPipelines: def.source.kind === 'derived' }, compute);
+  void reply.header('x-datapulse-map-cache', r.cached ? 'hit' : 'miss');
+  return r.value;
+}
+
 /** Operations pages as one Fastify plugin. */
 export const operationsRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   app.get('/', { schema: { querystring: { type: 'object', properties: {} } } }, async (_req, reply) => {
@@ -54,14 +93,14 @@ export const operationsRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = asy
       (l) => html`<tr data-pipeline="${l.name}"><td><a href="/pipelines/${l.name}">${l.name}</a><br><small>${l.description}</small></td><td>${l.granularity}</td>
 <td class="fresh ${l.freshness}">${l.freshness === 'never' ? 'never loaded' : html`${l.freshness} — ${humanDuration(l.lagMs ?? 0)} behind (${l.newestLoaded}), expected within ${humanDuration(l.expectedLagMs)}`}</td>
 <td>${l.lastRun ? html`<a href="/pipelines/${l.name}/partitions/${l.lastRun.key}">${l.lastRun.key}</a> ${l.lastRun.status}<br><small>${l.lastRun.finishedAt ?? ''}</small>` : '—'}</td>
-<td class="num">${l.failedLastDay}</td><td class="num">${l.staleLastDay}</td><td class="num">${l.running}</td><td class="num">${l.partitions}</td>
-<td>${actionForm(ctx, reply, '/actions/schedule', { pipeline: l.name, op: 'pause' }, 'Pause schedule')}${actionForm(ctx, reply, '/actions/schedule', { pipeline: l.name, op: 'resume' }, 'Resume schedule')}</td></tr>`,
+<td class="num">${l.failedLastDay}</td><td class="num">${l.stale}</td><td class="num">${l.running}</td><td class="num">${l.partitions}</td>
+<td>${triggerCell(ctx, reply, ctx.registry.get(l.name))}</td></tr>`,
     );
     return ctx.sendPage(
       reply,
       'Overview',
       html`<h1>Pipelines</h1>
-<table class="grid"><thead><tr><th>pipeline</th><th>partitions</th><th>freshness</th><th>last run</th><th>failed (24 h)</th><th>stale (24 h)</th><th>running</th><th>in ledger</th><th>${ctx.actionsEnabled ? 'schedule' : ''}</th></tr></thead><tbody>${rows}</tbody></table>
+<table class="grid"><thead><tr><th>pipeline</th><th>partitions</th><th>freshness</th><th>last run</th><th>failed (24 h)</th><th>stale (now)</th><th>running</th><th>in ledger</th><th>runs by</th></tr></thead><tbody>${rows}</tbody></table>
 <h2>Pipeline graph</h2><div id="graph" class="chart" style="height:${100 + 60 * Math.max(1, graph.nodes.length)}px" aria-label="pipeline graph"></div>
 ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipelines/${n}`))}`,
       ['/assets/echarts.min.js', '/assets/graph.js'],
@@ -74,7 +113,7 @@ ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipe
     async (req, reply) => {
       const def = ctx.registry.get(req.params.pipeline);
       const range = req.query.from && req.query.to ? { from: req.query.from, to: req.query.to } : await defaultMapRange(ctx.pool, def, ctx.now());
-      const map = await partitionMap(ctx.pool, def, range.from, range.to);
+      const map = await cachedMap(ctx, reply, def, range);
       // Stylesheet and map script inline: the page is drawn from one response.
       return ctx.sendPage(reply, `${def.name} partitions`, mapBody(ctx, reply, map), [], { css: assetText('style.css'), js: [assetText('map.js')] });
     },
@@ -83,10 +122,10 @@ ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipe
   app.get<{ Params: { pipeline: string }; Querystring: { from?: string; to?: string } }>(
     '/api/pipelines/:pipeline/map',
     { schema: { params: PIPELINE_PARAM, querystring: { type: 'object', properties: { from: KEY_SCHEMA, to: KEY_SCHEMA } } } },
-    async (req) => {
+    async (req, reply) => {
       const def = ctx.registry.get(req.params.pipeline);
       const range = req.query.from && req.query.to ? { from: req.query.from, to: req.query.to } : await defaultMapRange(ctx.pool, def, ctx.now());
-      return partitionMap(ctx.pool, def, range.from, range.to);
+      return cachedMap(ctx, reply, def, range);
     },
   );
 
@@ -104,7 +143,7 @@ ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipe
       const client = ctx.client ? await ctx.temporal().catch(() => undefined) : undefined;
       const d = await partitionDetail({ pool: ctx.pool, registry: ctx.registry, config: ctx.config, client, traceUiUrl: ctx.traceUiUrl }, def.name, req.params.key, { offset: req.query.offset });
       const q = d.quarantine;
-      const body = html`<h1><a href="/pipelines/${d.pipeline}">${d.pipeline}</a> / ${d.key} <span class="state ${d.state}">${d.state}</span></h1>
+      const body = html`<h1><a href="/pipelines/${d.pipeline}">${d.pipeline}</a> / ${d.key} <span class="state ${d.state}">${d.state}</span></h1>${d.staleReason ? html`<p class="stale-reason">stale: ${d.staleReason} — <code>npx datapulse backfill ${d.pipeline} --from ${d.key} --to ${shiftKey(def.partitioning.granularity, d.key, 1)} --stale</code> refreshes it</p>` : ''}
 <p><a href="${d.links.history}" rel="noopener">Temporal history</a>${d.links.trace ? html` · <a href="${d.links.trace}" rel="noopener">Trace</a>` : ''}</p>
 ${actionForm(ctx, reply, '/actions/run', { pipeline: d.pipeline, key: d.key }, 'Run this partition')}
 <h2>Ledger</h2>${d.ledger ? html`<table class="kv" aria-label="ledger">${Object.entries(d.ledger).map(([k, v]) => html`<tr><th>${k}</th><td>${v ?? ''}</td></tr>`)}</table>` : html`<p>No ledger row: this partition has not run.</p>`}

@@ -1,7 +1,6 @@
 /**
  * The weather dashboards: hourly and daily trends per location, and rainfall per month with its
- * 3-month moving average and year-over-year change (computed in SQL over `city_weather_daily`
- * until the derived `city_weather_monthly` dataset replaces the source).
+ * 3-month moving average and year-over-year change from the derived `city_weather_monthly` dataset.
  */
 import { defineDashboard } from '../../core/dashboard';
 
@@ -105,39 +104,32 @@ export const weatherDaily = defineDashboard({
   ],
 });
 
-/** Monthly rainfall of one city: the month's total, its 3-month moving average, and the change on the same month a year before. */
+/**
+ * Monthly rainfall of one city, read from the derived `city_weather_monthly` dataset: the month's
+ * total, its 3-month moving average and the change on the same month a year before, as the pipeline
+ * computed them (so the dashboard and the table never disagree). Months [from, to): a month is shown
+ * when any of its days is in the range.
+ */
 const MONTHLY_RAIN = `
-  WITH monthly AS (
-    SELECT location, date_trunc('month', day)::date AS month, sum(precipitation_mm)::numeric AS rain_mm
-      FROM city_weather_daily
-     WHERE location = $3
-     GROUP BY 1, 2
-  ), indicators AS (
-    SELECT m.location, m.month, m.rain_mm,
-           avg(m.rain_mm) OVER (PARTITION BY m.location ORDER BY m.month RANGE BETWEEN interval '2 months' PRECEDING AND CURRENT ROW) AS ma3,
-           prev.rain_mm AS rain_prev_year
-      FROM monthly m
-      LEFT JOIN monthly prev ON prev.location = m.location AND prev.month = (m.month - interval '1 year')::date
-  )
-  SELECT to_char(month, 'YYYY-MM') AS month,
-         round(rain_mm, 1)::float8 AS rain_mm,
-         round(ma3, 1)::float8 AS rain_3m_avg_mm,
-         round(100 * (rain_mm - rain_prev_year) / nullif(rain_prev_year, 0), 1)::float8 AS yoy_change_pct
-    FROM indicators
-   WHERE month >= $1::date AND month < $2::date
+  SELECT month,
+         precipitation_mm AS rain_mm,
+         precipitation_3m_avg_mm AS rain_3m_avg_mm,
+         round((100 * precipitation_yoy_mm / nullif(precipitation_mm - precipitation_yoy_mm, 0))::numeric, 1)::float8 AS yoy_change_pct
+    FROM city_weather_monthly
+   WHERE location = $3 AND month >= to_char($1::date, 'YYYY-MM') AND month <= to_char($2::date - 1, 'YYYY-MM')
    ORDER BY month`;
 
 export const rainfallMonthly = defineDashboard({
   name: 'rainfall-monthly',
   title: 'Rainfall per month',
   description:
-    'Monthly rainfall per city with its 3-month moving average (a trend that smooths one wet month) and the change on the same month last year (is this season wetter than usual?). From city_weather_daily until city_weather_monthly exists.',
-  sources: ['city_weather_daily'],
+    'Monthly rainfall per city with its 3-month moving average (a trend that smooths one wet month) and the change on the same month last year (is this season wetter than usual?). From the derived dataset city_weather_monthly.',
+  sources: ['city_weather_monthly'],
   refreshSeconds: 30,
   filters: [
     { name: 'from', kind: 'date', label: 'From', default: '2012-01-01' },
     { name: 'to', kind: 'date', label: 'To (exclusive)', default: '2016-01-01' },
-    { name: 'location', kind: 'select', label: 'City', optionsQuery: 'SELECT DISTINCT location AS value FROM city_weather_daily ORDER BY 1' },
+    { name: 'location', kind: 'select', label: 'City', optionsQuery: 'SELECT DISTINCT location AS value FROM city_weather_monthly ORDER BY 1' },
   ],
   panels: [
     { id: 'rainfall', title: 'Rainfall and 3-month moving average', chart: 'bar-line', query: MONTHLY_RAIN, params: ['from', 'to', 'location'], x: 'month', y: ['rain_mm', 'rain_3m_avg_mm'], unit: 'mm' },

@@ -47,6 +47,9 @@ beforeAll(async () => {
   fillCityWeatherLanding(h.landingDir);
   const { handle } = await startOrAttachBackfill(h.client, h.config, registry.get('city_weather'), { from: '2012-01-01', to: '2013-04-01', mode: 'missing', concurrency: 16, execution: 'local-activities' });
   await handle.result();
+  // The monthly rainfall dashboard reads the derived months (each month also reads the ones before it).
+  const monthly = await startOrAttachBackfill(h.client, h.config, registry.get('city_weather_monthly'), { from: '2012-01', to: '2013-04', mode: 'missing', concurrency: 1 });
+  await monthly.handle.result();
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'error', { test: 'console-e2e' });
   for (const actionsEnabled of [true, false]) {
     const app = await buildConsole({ pool: h.pool, registry, dashboards, config: h.config, client: async () => h.client, actionsEnabled, logger });

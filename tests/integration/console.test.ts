@@ -51,6 +51,40 @@ function csrfOf(page: LightMyRequestResponse): { token: string; cookies: Record<
 const form = (o: Record<string, string>) => ({ payload: new URLSearchParams(o).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 
 describe('operations pages', () => {
+  it('serves a map from its cache until the ledger changes, and never after', async () => {
+    const url = '/api/pipelines/weather/map?from=2024-09-01T00&to=2024-09-01T02';
+    const get = async () => {
+      const r = await app.inject({ url });
+      return { cache: r.headers['x-datapulse-map-cache'], states: (r.json() as { runs: { state: string; length: number }[] }).runs.map((x) => `${x.state}:${x.length}`) };
+    };
+    await expect.poll(async () => (await get()).cache, { timeout: 10_000 }).toBe('hit');
+    expect(await get()).toEqual({ cache: 'hit', states: ['succeeded:2'] });
+    // Another pipeline's ledger changes: this source pipeline's map stays cached.
+    await h.pool.query(`INSERT INTO ledger (pipeline, partition_key, status) VALUES ('city_weather', '1999-01-01', 'failed')`);
+    expect((await get()).cache).toBe('hit');
+    // Its own ledger changes (committed by another connection): the very next request sees it.
+    await h.pool.query(`UPDATE ledger SET status = 'failed' WHERE pipeline = 'weather' AND partition_key = '2024-09-01T01'`);
+    try {
+      expect(await get()).toEqual({ cache: 'miss', states: ['succeeded:1', 'failed:1'] });
+      expect(await get()).toEqual({ cache: 'hit', states: ['succeeded:1', 'failed:1'] });
+    } finally {
+      await h.pool.query(`UPDATE ledger SET status = 'succeeded' WHERE pipeline = 'weather' AND partition_key = '2024-09-01T01'`);
+      await h.pool.query(`DELETE FROM ledger WHERE pipeline = 'city_weather' AND partition_key = '1999-01-01'`);
+    }
+    expect(await get()).toEqual({ cache: 'miss', states: ['succeeded:2'] });
+    // A rolled-back change is never announced, and the cached map stays right.
+    expect((await get()).cache).toBe('hit');
+    const c = await h.pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query(`UPDATE ledger SET status = 'failed' WHERE pipeline = 'weather' AND partition_key = '2024-09-01T00'`);
+      await c.query('ROLLBACK');
+    } finally {
+      c.release();
+    }
+    expect(await get()).toEqual({ cache: 'hit', states: ['succeeded:2'] });
+  });
+
   it('maps the runs of states exactly as datapulse status does', async () => {
     const r = await app.inject({ url: '/api/pipelines/weather/map?from=2024-08-31T22&to=2024-09-01T06' });
     expect(r.statusCode).toBe(200);
@@ -166,6 +200,20 @@ describe('actions', () => {
     expect(rows).toEqual([{ actor: expect.stringMatching(/^local:.+ \(ops\.alice\)$/), action: 'backfill', target: '2024-09-02T00..2024-09-02T03', outcome: 'ok', detail: r.headers.location }]);
   });
 
+  it('says what runs each pipeline: a schedule, a file sensor, or automation, with pause/resume only where there is something to pause', async () => {
+    const body = (await app.inject({ url: '/' })).body;
+    const row = (name: string) => new RegExp(`<tr data-pipeline="${name}">(.*?)</tr>`, 's').exec(body)?.[1] ?? '';
+    expect(row('weather')).toContain('Pause schedule');
+    expect(row('weather')).not.toContain('Pause sensor');
+    expect(row('city_weather')).toContain('Pause schedule');
+    expect(row('city_weather')).toContain('Resume sensor');
+    expect(row('weather_daily')).toContain('automation: runs when its inputs load');
+    expect(row('weather_daily')).not.toContain('Pause');
+    const ro = (await readOnly.inject({ url: '/' })).body;
+    expect(ro).toContain('automation: runs when its inputs load');
+    expect(ro).not.toContain('Pause schedule');
+  });
+
   it('re-runs failed partitions and runs one partition, refusing a bad range with a clear message', async () => {
     const page = await app.inject({ url: '/pipelines/weather/partitions/2024-09-01T03' });
     const { token, cookies } = csrfOf(page);
@@ -177,6 +225,10 @@ describe('actions', () => {
     const bad = await app.inject({ method: 'POST', url: '/actions/rerun-failed', cookies, ...form({ _csrf: token, pipeline: 'weather', from: '2024-09-02T00', to: '2024-09-01T00' }) });
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toContain('empty range');
+    // A sensor action for a pipeline that reads no landing files is refused, saying why.
+    const noSensor = await app.inject({ method: 'POST', url: '/actions/sensor', cookies, ...form({ _csrf: token, pipeline: 'weather', op: 'pause' }) });
+    expect(noSensor.statusCode).toBe(400);
+    expect(noSensor.body).toContain('pipeline weather does not read landing files: it has no sensor');
     const audit = await h.pool.query(`SELECT action, outcome FROM console_actions WHERE action IN ('run', 'rerun-failed') ORDER BY id`);
     expect(audit.rows).toEqual([
       { action: 'run', outcome: 'ok' },
@@ -216,21 +268,22 @@ describe('dashboards', () => {
     expect(page.body).toContain('data-refresh="5"');
   });
 
-  it('computes monthly rainfall, its 3-month moving average and the year-over-year change in SQL', async () => {
-    await h.pool.query(`CREATE TABLE city_weather_daily (location text, day date, precipitation_mm double precision, temp_mean_c double precision)`);
-    // seattle: 1 mm/day-ish totals per month chosen by hand; 2013-01 has 2013-01 vs 2012-01.
-    await h.pool.query(`INSERT INTO city_weather_daily VALUES
-      ('seattle', '2012-01-01', 10, 5), ('seattle', '2012-01-15', 20, 5),
-      ('seattle', '2012-02-01', 60, 5), ('seattle', '2012-03-01', 0, 5),
-      ('seattle', '2013-01-02', 45, 5), ('new_york', '2012-01-01', 99, 1)`);
-    const r = (await app.inject({ url: '/api/dashboards/rainfall-monthly?from=2012-01-01&to=2014-01-01&location=seattle' })).json() as { panels: { id: string; option: { xAxis: { data: string[] }; series: { name: string; data: (number | null)[] }[] } }[] };
+  it('shows monthly rainfall, its 3-month moving average and the year-over-year change as city_weather_monthly holds them', async () => {
+    await h.pool.query(`CREATE TABLE city_weather_monthly (location text, month text, precipitation_mm double precision, precipitation_3m_avg_mm double precision, precipitation_yoy_mm double precision)`);
+    await h.pool.query(`INSERT INTO city_weather_monthly VALUES
+      ('seattle', '2011-12', 7, 7, NULL),
+      ('seattle', '2012-01', 30, 30, NULL), ('seattle', '2012-02', 60, 45, NULL), ('seattle', '2012-03', 0, 30, NULL),
+      ('seattle', '2013-01', 45, 45, 15), ('seattle', '2013-02', 30, 37.5, -30), ('seattle', '2014-01', 1, 1, -44),
+      ('new_york', '2012-01', 99, 99, NULL)`);
+    const r = (await app.inject({ url: '/api/dashboards/rainfall-monthly?from=2012-01-15&to=2013-02-01&location=seattle' })).json() as { panels: { id: string; option: { xAxis: { data: string[] }; series: { name: string; data: (number | null)[] }[] } }[] };
     const rain = r.panels.find((p) => p.id === 'rainfall')?.option;
+    // [2012-01-15, 2013-02-01): January 2012 has days in the range, February 2013 has none.
     expect(rain?.xAxis.data).toEqual(['2012-01', '2012-02', '2012-03', '2013-01']);
     expect(rain?.series.map((s) => [s.name, s.data])).toEqual([
       ['rain_mm', [30, 60, 0, 45]],
-      // 2013-01's window (Nov–Jan) holds only itself: months without rows are not zeros.
       ['rain_3m_avg_mm', [30, 45, 30, 45]],
     ]);
+    // 2013-01: 45 mm against 30 mm a year before (45 − 15) is +50 %.
     expect(r.panels.find((p) => p.id === 'yoy')?.option.series[0]?.data).toEqual([null, null, null, 50]);
   });
 });

@@ -18,6 +18,8 @@ import { cityWeather } from '../../pipelines/city-weather';
 import { cityWeatherMonthly } from '../../pipelines/city-weather-monthly';
 import { weather } from '../../pipelines/weather';
 import { weatherDaily } from '../../pipelines/weather-daily';
+import { buildConsole } from '../../console/server';
+import { dashboards } from '../../pipelines/dashboards';
 import { createHarness, type Harness } from './harness';
 
 const DAY = '2023-06-10';
@@ -113,6 +115,20 @@ describe('weather_daily (derived, roll-up of 24 hours)', () => {
     expect([...stale.entries()]).toEqual([[DAY, `input weather/${DAY}T13 re-loaded with different data`]]);
     const lineage = await partitionLineage(h.pool, registry, h.config, 'weather_daily', DAY);
     expect(lineage.upstream.filter((u) => u.changedSince).map((u) => u.key)).toEqual([`${DAY}T13`]);
+    // The console says the same on the map, the overview and the partition's page.
+    const app = await buildConsole({ pool: h.pool, registry, dashboards, config: h.config });
+    try {
+      const map = (await app.inject({ url: `/api/pipelines/weather_daily/map?from=2023-06-09&to=2023-06-12` })).json() as { counts: Record<string, number>; runs: { state: string }[] };
+      expect(map.counts).toMatchObject({ stale: 1, succeeded: 0 });
+      expect(map.runs.map((r) => r.state)).toEqual(['missing', 'stale', 'missing']);
+      const overviewPage = await app.inject({ url: '/' });
+      expect(/<tr data-pipeline="weather_daily">(?:.(?!<\/tr>))*?<td class="num">(\d+)<\/td><td class="num">(\d+)<\/td>/s.exec(overviewPage.body)?.slice(1, 3)).toEqual(['0', '1']);
+      const detail = await app.inject({ url: `/pipelines/weather_daily/partitions/${DAY}` });
+      expect(detail.body).toContain(`stale: input weather/${DAY}T13 re-loaded with different data`);
+      expect(detail.body).toContain(`npx datapulse backfill weather_daily --from ${DAY} --to 2023-06-11 --stale`);
+    } finally {
+      await app.close();
+    }
 
     await h.run('weather_daily', DAY);
     expect((await staleKeys(h.pool, registry, 'weather_daily')).size).toBe(0);

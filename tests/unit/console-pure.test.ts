@@ -15,7 +15,7 @@ import { buildConsole, ConsoleConfigError, isLoopback } from '../../console/serv
 import { loadConfig } from '../../infra/config';
 import type { Pool } from '../../infra/db';
 import { declaredInputs, pipelineGraph } from '../../ops/lineage';
-import { countRuns, fillRuns, keyPosition, MapKeyError, positionKey } from '../../ops/partition-map';
+import { countRuns, fillRuns, keyPosition, MapKeyError, overlayStale, positionKey } from '../../ops/partition-map';
 import { keyEndMs } from '../../ops/overview';
 import { stepsFromHistory, traceSearchUrl } from '../../ops/partition-detail';
 import { dashboards } from '../../pipelines/dashboards';
@@ -67,6 +67,26 @@ describe('runs of states', () => {
     expect(countRuns(runs)).toEqual({ succeeded: 3, stale: 1, failed: 1, running: 0, missing: 5 });
     expect(fillRuns([], 0, 100_000)).toEqual([{ start: 0, length: 100_000, state: 'missing' }]);
   });
+
+  it('lays stale inputs over succeeded islands only, splitting them and merging adjacent stale keys', () => {
+    const islands = [
+      { start: 0, length: 10, state: 'succeeded' as const },
+      { start: 10, length: 2, state: 'failed' as const },
+      { start: 15, length: 5, state: 'succeeded' as const },
+    ];
+    expect(overlayStale(islands, [3, 4, 9, 11, 15, 30, 4])).toEqual([
+      { start: 0, length: 3, state: 'succeeded' },
+      { start: 3, length: 2, state: 'stale' },
+      { start: 5, length: 4, state: 'succeeded' },
+      { start: 9, length: 1, state: 'stale' },
+      // failed wins over stale; a stale position outside every island (30) changes nothing.
+      { start: 10, length: 2, state: 'failed' },
+      { start: 15, length: 1, state: 'stale' },
+      { start: 16, length: 4, state: 'succeeded' },
+    ]);
+    expect(overlayStale(islands, [])).toEqual(islands);
+    expect(countRuns(fillRuns(overlayStale(islands, [0, 19]), 0, 20))).toEqual({ succeeded: 13, stale: 2, failed: 2, running: 0, missing: 3 });
+  });
 });
 
 const panel: DashboardPanel = { id: 't', title: 'Temperature', chart: 'line', query: 'SELECT 1', params: [], x: 'hour', y: ['temperature_c'], series: 'location_id', unit: '°C' };
@@ -107,6 +127,11 @@ describe('chart options', () => {
     ]);
     expect(s?.links).toHaveLength(1);
     expect(pipelineGraph(registry).edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual(['city_weather->city_weather_monthly', 'city_weather_monthly->city_weather_monthly', 'weather->weather_daily']);
+    // A dataset reading its own earlier months stays one column right of its input, not pushed away by its self edge.
+    const all = pipelineGraph(registry);
+    const full = graphOption(all.nodes, all.edges, (n) => `/pipelines/${n}`) as { series: { data: { name: string; x: number }[] }[] };
+    const x = Object.fromEntries((full.series[0]?.data ?? []).map((d) => [d.name, d.x]));
+    expect([x.weather, x.weather_daily, x.city_weather, x.city_weather_monthly]).toEqual([100, 300, 100, 300]);
   });
 });
 
