@@ -157,7 +157,15 @@ describe('chart options', () => {
       ['weather_daily', '/pipelines/weather_daily', 300],
     ]);
     expect(s?.links).toHaveLength(1);
-    expect(pipelineGraph(registry).edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual(['city_weather->city_weather_monthly', 'city_weather_monthly->city_weather_monthly', 'weather->weather_daily']);
+    expect(pipelineGraph(registry).edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual([
+      'city_weather->city_weather_monthly',
+      'city_weather_monthly->city_weather_monthly',
+      'freelance_invoices->freelance_revenue',
+      'freelance_profiles->freelancers',
+      'freelancers->freelance_revenue',
+      'freelancers->freelance_skill_supply',
+      'weather->weather_daily',
+    ]);
   });
 });
 
