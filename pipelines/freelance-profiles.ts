@@ -215,6 +215,4 @@ export const freelanceProfiles = definePipeline({
   schema: profileSchema,
   transform: profileTransform,
   target: PROFILE_TARGET,
-  // A profile export is small and bad records are the exception; a file that is mostly bad fails.
-  maxRejectedRatio: 0.2,
 });

@@ -171,7 +171,7 @@ describe('chart options', () => {
 
 describe('dashboard definitions', () => {
   it('ships the weather dashboards, each panel binding only declared filters', () => {
-    expect(dashboards.map((d) => d.name)).toEqual(['weather-hourly', 'weather-daily', 'rainfall-monthly']);
+    expect(dashboards.map((d) => d.name)).toEqual(['weather-hourly', 'weather-daily', 'rainfall-monthly', 'freelance-finance', 'freelance-resources', 'freelance-live']);
   });
 
   it('refuses a panel whose placeholders and params disagree, and unknown params', () => {
