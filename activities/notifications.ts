@@ -42,6 +42,9 @@ import type { Pool, PoolClient } from '../infra/db';
 import type { Logger } from '../infra/logger';
 import type { NotificationOrigin } from '../core/sport-benefits';
 
+/** The channel of business alerts (freelance overdue invoices, occupancy): posted to `NOTIFY_WEBHOOK_URL_ALERTS`, else `SLACK_WEBHOOK_URL`. */
+export const ALERTS_CHANNEL = 'alerts';
+
 /** One message to post once, under a key unique in its channel (e.g. an activity id). */
 export interface NotificationItem {
   readonly key: string;
@@ -192,7 +195,8 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
     const budgetMs = input.budgetMs ?? 300_000;
     const minIntervalMs = input.minIntervalMs ?? 1000;
     const started = Date.now();
-    const url = env[webhookEnvName(input.channel)] || undefined;
+    // Channel `alerts` falls back to the alert channel's webhook (SLACK_WEBHOOK_URL).
+    const url = env[webhookEnvName(input.channel)] || (input.channel === ALERTS_CHANNEL ? env.SLACK_WEBHOOK_URL : undefined) || undefined;
     const who = c ? `${c.info.workflowExecution?.workflowId ?? '?'}/${c.info.activityId}#${c.info.attempt}` : `direct/${process.pid}`;
     const session = await deps.pool.connect();
     let locked = false;

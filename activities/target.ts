@@ -23,6 +23,33 @@ export const PARTITION_COLUMN = 'dp_partition';
  *   table, each difference (old and new) and the SQL or `datapulse` command that fixes it.
  */
 export async function ensureTargetTable(pool: Pool, def: PipelineDefinition): Promise<void> {
+  await ensureTargetShape(pool, def);
+  await ensureTargetIndexes(pool, def);
+}
+
+/** Name of a declared target index: `<table>_<cols>_idx`, cut to PostgreSQL's 63 bytes. */
+export function targetIndexName(table: string, columns: readonly string[]): string {
+  return `${table}_${columns.join('_')}_idx`.slice(0, 63);
+}
+
+/**
+ * Creates the target's declared `indexes` that the table does not have yet (one catalog query when
+ * it has them all; `CREATE INDEX IF NOT EXISTS` under the table's DDL lock otherwise).
+ */
+async function ensureTargetIndexes(pool: Pool, def: PipelineDefinition): Promise<void> {
+  const wanted = (def.target.indexes ?? []).map((cols) => ({ cols, name: targetIndexName(def.target.table, cols) }));
+  if (wanted.length === 0) return;
+  const { rows } = await pool.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1', [def.target.table]);
+  const have = new Set(rows.map((r) => r.indexname));
+  const missing = wanted.filter((w) => !have.has(w.name));
+  if (missing.length === 0) return;
+  await withDdlLock(pool, def.target.table, async (client) => {
+    const t = ident(def.target.table, 'table');
+    for (const m of missing) await client.query(`CREATE INDEX IF NOT EXISTS ${ident(m.name)} ON ${t} (${m.cols.map((c) => ident(c, 'column')).join(', ')})`);
+  });
+}
+
+async function ensureTargetShape(pool: Pool, def: PipelineDefinition): Promise<void> {
   const existing = await readTargetTable(pool, def.target.table);
   if (existing) {
     const drift = compareTargetShape(def.target, existing);

@@ -111,3 +111,31 @@ export function optionalBusinessDate() {
 export function businessMonth() {
   return required(parseBusinessMonth);
 }
+
+/**
+ * Working days of a month: Monday to Friday, public holidays not removed (the occupancy denominator,
+ * as the issue defines it: days billed over working days available). `month` is `YYYY-MM` or any
+ * `YYYY-MM-DD` of the month. The SQL form used by the indicators is
+ * {@link WORKING_DAYS_SQL}. Throws RangeError for a malformed month.
+ */
+export function workingDaysInMonth(month: string): number {
+  const m = /^(\d{4})-(\d{2})(?:-\d{2})?$/.exec(month);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 12) throw new RangeError(`expected a month YYYY-MM, got ${JSON.stringify(month)}`);
+  const year = Number(m[1]);
+  const month0 = Number(m[2]) - 1;
+  const days = new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
+  let n = 0;
+  for (let d = 1; d <= days; d++) {
+    const wd = new Date(Date.UTC(year, month0, d)).getUTCDay();
+    if (wd !== 0 && wd !== 6) n++;
+  }
+  return n;
+}
+
+/**
+ * {@link workingDaysInMonth} in SQL, for a `date` expression `m` holding the month's first day:
+ * `WORKING_DAYS_SQL('invoice_month')` → an integer expression.
+ */
+export function WORKING_DAYS_SQL(m: string): string {
+  return `(SELECT count(*)::int FROM generate_series(${m}, (${m} + interval '1 month' - interval '1 day'), interval '1 day') AS wd(d) WHERE extract(isodow FROM wd.d) < 6)`;
+}

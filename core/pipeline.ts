@@ -57,8 +57,12 @@ export interface CsvFilesSource {
   readonly kind: 'csv-files';
   /** File names in the pipeline's landing folder that belong to this source. @default /\.csv$/i */
   readonly filePattern?: RegExp;
-  /** Column that places a row in time, read by core/time.ts (see `timeFormat`, `timeZone`). */
-  readonly timeColumn: string;
+  /**
+   * Column that places a row in time, read by core/time.ts (see `timeFormat`, `timeZone`). Required
+   * for partitioned pipelines; an unpartitioned one (`unpartitioned()`, a snapshot such as a
+   * directory) leaves it out and every row belongs to its one partition `all`.
+   */
+  readonly timeColumn?: string;
   /**
    * How the files write times: a luxon format (`dd.MM.yyyy HH:mm`), a list of them, or `unix-s`,
    * `unix-ms`, `excel-serial`. @default ISO 8601, PostgreSQL's and `yyyy/MM/dd HH:mm[:ss]` forms
@@ -155,6 +159,12 @@ export interface Target {
    * deduplicated, no primary key). @default "columns"
    */
   readonly rowKey?: RowKey;
+  /**
+   * Secondary indexes for the queries that read the table (dashboards, alerts), each a list of
+   * target columns (or `dp_partition`), created with the table or on the next load when added.
+   * Named `<table>_<cols>_idx`. @default []
+   */
+  readonly indexes?: readonly (readonly string[])[];
 }
 
 /** What identifies a target row (see Target.rowKey). */
@@ -264,6 +274,10 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   if (rowKey !== 'columns' && def.target.key.length > 0) fail(`target.key must be empty with target.rowKey '${rowKey}'`);
   for (const c of Object.keys(SOURCE_POSITION_COLUMNS)) if (c in def.target.columns) fail(`column ${c} is reserved`);
   for (const k of def.target.key) if (!(k in def.target.columns)) fail(`key column ${k} is not a target column`);
+  for (const cols of def.target.indexes ?? []) {
+    if (cols.length === 0) fail('target.indexes: an index needs at least one column');
+    for (const c of cols) if (!(c in def.target.columns) && c !== 'dp_partition') fail(`target.indexes: ${c} is not a target column`);
+  }
   if (!Object.values(Granularity).includes(def.partitioning.granularity)) fail(`unknown granularity ${def.partitioning.granularity}`);
   try {
     keyToStartMs(def.partitioning.granularity, def.partitioning.start);
@@ -277,6 +291,9 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
       fail(`source: ${(err as Error).message}`);
     }
     const src = def.source;
+    const isStatic = def.partitioning.granularity === Granularity.STATIC;
+    if (!isStatic && !src.timeColumn) fail('source.timeColumn is required (only an unpartitioned pipeline may leave it out)');
+    if (isStatic && src.timeColumn !== undefined) fail('source.timeColumn: an unpartitioned pipeline places every row in its one partition; leave timeColumn out');
     const format = src.format ?? 'csv';
     if (!(FILE_FORMATS as readonly string[]).includes(format)) fail(`source.format must be one of ${FILE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
     if (src.jsonPath !== undefined && format !== 'json') fail('source.jsonPath applies to format "json" only');

@@ -3,12 +3,10 @@
  * rule for profile JSON files (`LANDING_DIR/freelance_profiles/*.json`, arrays of profiles, English
  * or French keys; see scripts/generate-freelance.ts).
  *
- * Not registered yet: main has no JSON-file source (the catalog branch brings the JSON/NDJSON
- * readers) and no unpartitioned snapshot partitioning (the derived branch brings `static`
- * pipelines, key `all`). Everything here is pure and unit-tested on generated files
- * (tests/unit/freelance-profiles.test.ts), ready to be declared as
- * `definePipeline({ name: 'freelance_profiles', source: <json files>, schema: profileSchema,
- * transform: profileTransform, target: PROFILE_TARGET, ... })` when those land.
+ * Registered as `freelance_profiles`: an unpartitioned snapshot (key `all`, re-loaded as a whole
+ * when a file changes) of every valid profile record with its place in the source
+ * (`freelance_profiles`, rows keyed by file and element). The duplicate rule below is applied by
+ * the derived dataset `freelancers` (pipelines/freelance-indicators.ts) in SQL, one row per id.
  *
  * Rules (a refused record is quarantined naming the English field and the reason):
  * - **Keys**: English (`id, name, email, skills, daily_rate, city, availability, updated_at`) or
@@ -32,7 +30,7 @@
 import { z } from 'zod';
 import { businessDate } from '../core/business-dates';
 import { money } from '../core/money';
-import type { SqlType } from '../core/pipeline';
+import { definePipeline, unpartitioned, type SqlType } from '../core/pipeline';
 import { normaliseSkill, type SkillCategory } from './freelance-skills';
 
 /** French (and accent-free) keys → the English field names used everywhere downstream. */
@@ -140,9 +138,12 @@ export const profileSchema = z.preprocess(
 /** A valid profile as the schema produces it. */
 export type Profile = z.infer<typeof profileSchema>;
 
-/** Columns of the `freelancers` target (one row per freelancer, the snapshot's latest profile). */
+/**
+ * Columns of the `freelance_profiles` target: every valid record, keyed by its source position
+ * (duplicates kept; `freelancers` keeps one per id by {@link dedupeProfiles}'s rule).
+ */
 export const PROFILE_TARGET = {
-  table: 'freelancers',
+  table: 'freelance_profiles',
   columns: {
     freelancer_id: 'text',
     name: 'text',
@@ -155,7 +156,8 @@ export const PROFILE_TARGET = {
     availability: 'text',
     updated_at: 'date',
   } satisfies Record<string, SqlType>,
-  key: ['freelancer_id'],
+  key: [],
+  rowKey: 'source-position',
 } as const;
 
 /** The target row of a valid profile (pure). */
@@ -198,3 +200,19 @@ export function dedupeProfiles<T extends SequencedProfile>(rows: readonly T[]): 
   const keptSeq = new Set([...best.values()].map((r) => r.seq));
   return { kept: [...best.values()], dropped: rows.filter((r) => !keptSeq.has(r.seq)).map((r) => r.seq) };
 }
+
+/**
+ * T1 profiles: JSON files `profiles*.json` / `profils*.json` in `LANDING_DIR/freelance_profiles/`,
+ * one unpartitioned snapshot (`all`). Rejected records are quarantined naming the English field.
+ */
+export const freelanceProfiles = definePipeline({
+  name: 'freelance_profiles',
+  description: 'Freelance platform profiles from JSON exports (English or French keys): valid emails and daily rates, normalised skills; every valid record (T1)',
+  version: 1,
+  partitioning: unpartitioned(),
+  params: {},
+  source: { kind: 'csv-files', format: 'json', filePattern: /^profil(e)?s.*\.json$/i, requiredColumns: [] },
+  schema: profileSchema,
+  transform: profileTransform,
+  target: PROFILE_TARGET,
+});

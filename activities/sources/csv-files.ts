@@ -11,7 +11,10 @@ import { Readable, Transform, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import type { CsvFilesSource, PartitionWindowLike, SourceRecord } from './types';
 import { FailureType, nonRetryable } from '../errors';
-import { parseInstant, type TimeParseOptions } from '../../core/time';
+import { parseInstant, type TimeParseOptions, type TimeParseResult } from '../../core/time';
+
+/** Where an unpartitioned source (no time column) places every row: instant 0, inside its one window. */
+const UNTIMED: TimeParseResult = { ok: true, instant: { epochMs: 0, micros: 0, iso: '1970-01-01T00:00:00.000000Z' } };
 
 export interface CsvReadContext {
   readonly folder: string;
@@ -174,7 +177,8 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
       const record: Record<string, unknown> = {};
       header.forEach((h, i) => (record[h] = fields[i] ?? null));
       if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;
-      const parsed = parseInstant(record[src.timeColumn], timeOpts);
+      // An unpartitioned source has no time column: every row is placed (in its one partition).
+      const parsed = src.timeColumn === undefined ? UNTIMED : parseInstant(record[src.timeColumn], timeOpts);
       if (!parsed.ok) {
         unplaced++;
         ctx.onUnplaced({ sourceFile: file, lineNo, record, reason: `${src.timeColumn}: ${parsed.reason}` });
@@ -187,7 +191,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
           sourceFile: file,
           lineNo,
           record,
-          reason: `${src.timeColumn}: ${String(record[src.timeColumn])} is before the pipeline's first partition (${new Date(ctx.firstPartitionStartMs).toISOString()})`,
+          reason: `${src.timeColumn}: ${String(record[src.timeColumn ?? ''])} is before the pipeline's first partition (${new Date(ctx.firstPartitionStartMs).toISOString()})`,
         });
         continue;
       }

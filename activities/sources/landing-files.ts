@@ -58,6 +58,8 @@ export function valueAt(record: Record<string, unknown>, column: string): unknow
 
 /** Epoch ms of a record's time column (the single placement rule), or undefined. */
 export function recordTime(src: CsvFilesSource, record: Record<string, unknown>): number | undefined {
+  // An unpartitioned source has no time column: every row is placed (in its one partition `all`).
+  if (src.timeColumn === undefined) return 0;
   return parseTimeValue(valueAt(record, src.timeColumn), { format: src.timeFormat, zone: src.timeZone });
 }
 
@@ -90,9 +92,10 @@ export async function* readFileInWindow(
   for await (const r of records) {
     if (++n % 50_000 === 0) ctx.heartbeat({ file, scanned: n });
     const rowError = r.record[ROW_ERROR_FIELD];
-    const raw = valueAt(r.record, src.timeColumn);
-    const parsed = rowError === undefined ? parseInstant(raw, { format: src.timeFormat, zone: src.timeZone }) : undefined;
-    const t = parsed?.ok ? parsed.instant.epochMs : undefined;
+    const raw = src.timeColumn === undefined ? undefined : valueAt(r.record, src.timeColumn);
+    // An unpartitioned source has no time column: every readable row is placed at instant 0 (its partition `all`).
+    const parsed = rowError !== undefined ? undefined : src.timeColumn === undefined ? undefined : parseInstant(raw, { format: src.timeFormat, zone: src.timeZone });
+    const t = rowError === undefined && src.timeColumn === undefined ? 0 : parsed?.ok ? parsed.instant.epochMs : undefined;
     if (t === undefined) {
       const reason = typeof rowError === 'string' ? rowError : `${src.timeColumn}: ${parsed && !parsed.ok ? parsed.reason : 'no time'}`;
       ctx.onUnplaced({ sourceFile: r.sourceFile, lineNo: r.lineNo, record: r.record, reason });

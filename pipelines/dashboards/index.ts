@@ -1,5 +1,6 @@
 /** Every KPI dashboard the console serves, in menu order. Business pipelines add theirs here. */
 import type { Dashboard } from '../../core/dashboard';
+import { freelanceFinance, freelanceLive, freelanceResources } from './freelance';
 import { rainfallMonthly, weatherDaily, weatherHourly } from './weather';
 
-export const dashboards: readonly Dashboard[] = [weatherHourly, weatherDaily, rainfallMonthly];
+export const dashboards: readonly Dashboard[] = [weatherHourly, weatherDaily, rainfallMonthly, freelanceFinance, freelanceResources, freelanceLive];

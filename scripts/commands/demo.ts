@@ -48,6 +48,7 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
       }
       for (const r of RANGES) failed += await backfill(client, stack.config, r);
       failed += await derivedDatasets(client, stack.config, stack.pool, api);
+      failed += await (await import('./demo-freelance')).freelanceDemo(client, stack.config, stack.pool, console_.url);
     } finally {
       await connection.close();
     }

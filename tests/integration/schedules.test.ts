@@ -60,6 +60,7 @@ describe('schedule apply', () => {
       { pipeline: 'weather', scheduleId: 'datapulse/weather', action: 'created', paused: false },
       { pipeline: 'city_weather', scheduleId: 'datapulse/city_weather', action: 'created', paused: false },
       { pipeline: 'freelance_invoices', scheduleId: 'datapulse/freelance_invoices', action: 'created', paused: false },
+      { pipeline: 'freelance_profiles', scheduleId: 'datapulse/freelance_profiles', action: 'created', paused: false },
     ]);
 
     const weather = await h.client.schedule.getHandle('datapulse/weather').describe();
@@ -93,7 +94,7 @@ describe('schedule apply', () => {
   it('is idempotent: applying again changes nothing, creates no duplicate and keeps a paused schedule paused', async () => {
     const before = await h.client.schedule.getHandle('datapulse/weather').describe();
     const again = await applySchedules(h.client, h.config, registry);
-    expect(again.map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect(again.map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
     const after = await h.client.schedule.getHandle('datapulse/weather').describe();
     expect(after.info.lastUpdatedAt?.getTime()).toBe(before.info.lastUpdatedAt?.getTime());
 
@@ -106,6 +107,7 @@ describe('schedule apply', () => {
       ['weather', 'updated', true],
       ['city_weather', 'updated', false],
       ['freelance_invoices', 'updated', false],
+      ['freelance_profiles', 'updated', false],
     ]);
     const moved = await h.client.schedule.getHandle('datapulse/weather').describe();
     expect(moved.action.taskQueue).toBe(changedConfig.taskQueue);
@@ -113,16 +115,17 @@ describe('schedule apply', () => {
 
     // Back to the real task queue: updated again, still paused, and nothing but our schedules.
     const back = await applySchedules(h.client, h.config, registry);
-    expect(back.map((r) => r.action)).toEqual(['updated', 'updated', 'updated']);
+    expect(back.map((r) => r.action)).toEqual(['updated', 'updated', 'updated', 'updated']);
     const restored = await describeSchedule(h.client, h.config, registry, 'weather');
     expect(restored).toMatchObject({ taskQueue: h.config.taskQueue, paused: true, note: 'upstream API maintenance', outOfDate: false });
-    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged']);
+    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
 
     const listing = await listSchedules(h.client, h.config, registry);
     expect(listing.pipelines.map((p) => [p.scheduleId, p.details?.state])).toEqual([
       ['datapulse/weather', 'paused'],
       ['datapulse/city_weather', 'active'],
       ['datapulse/freelance_invoices', 'active'],
+      ['datapulse/freelance_profiles', 'active'],
     ]);
     await resumeSchedule(h.client, registry, 'weather');
   });
