@@ -19,6 +19,7 @@ import { UnknownPipelineError, type Registry } from '../core/registry';
 import { ident } from '../core/sql';
 import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/checks';
 import { runChecks } from './check-runner';
+import { compileRowSchema, type FastParse } from './row-validator';
 import { FailureType, nonRetryable } from './errors';
 import { assertWindowEnded } from './windows';
 import { ROW_ERROR_FIELD } from './sources/csv-files';
@@ -514,9 +515,21 @@ interface LedgerRow {
 
 type Verdict = { ok: true; value: unknown } | { ok: false; field: string | null; reason: string; rawValue: string | null };
 
+/** Each pipeline's fast accept path (activities/row-validator.ts), compiled once; null when none. */
+const fastParsers = new WeakMap<PipelineDefinition, FastParse | null>();
+
+function fastParserOf(def: PipelineDefinition): FastParse | null {
+  let f = fastParsers.get(def);
+  if (f === undefined) fastParsers.set(def, (f = compileRowSchema(def.schema) ?? null));
+  return f;
+}
+
 function checkRow(def: PipelineDefinition, record: Record<string, unknown>): Verdict {
   const rowError = record[ROW_ERROR_FIELD];
   if (typeof rowError === 'string') return { ok: false, field: null, reason: rowError, rawValue: null };
+  // Valid rows take the compiled path; zod alone judges (and words) the rest.
+  const fast = fastParserOf(def)?.(record);
+  if (fast) return { ok: true, value: fast.value };
   const parsed = def.schema.safeParse(record);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = parsed.error.issues;
