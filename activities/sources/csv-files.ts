@@ -224,8 +224,9 @@ async function isPlainCsv(full: string, resume: CsvResumePoint | undefined, deli
  * The records of a quote-free file (see {@link isPlainCsv}): lines split on CRLF, LF or a lone CR,
  * empty lines skipped, a leading UTF-8 BOM dropped, fields split on the delimiter; each with the
  * physical line it is on (counted as csv-parse's reader counts them: CRLF, LF and CR one each).
+ * Yields the records of each read chunk together (one await per chunk, not per record).
  */
-async function* plainRecords(file: string, bytes: NodeJS.ReadableStream, resume: CsvResumePoint | undefined, delimiter: string): AsyncGenerator<CsvRecordAt> {
+async function* plainRecords(file: string, bytes: NodeJS.ReadableStream, resume: CsvResumePoint | undefined, delimiter: string): AsyncGenerator<CsvRecordAt[]> {
   const guard = textGuard(file);
   pipeline(bytes, guard, () => undefined);
   const decoder = new StringDecoder('utf8');
@@ -273,11 +274,15 @@ async function* plainRecords(file: string, bytes: NodeJS.ReadableStream, resume:
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     split(text, false);
-    for (const r of out) yield r;
-    out.length = 0;
+    if (out.length > 0) yield out.splice(0);
   }
   split(rest + decoder.end(), true);
-  for (const r of out) yield r;
+  if (out.length > 0) yield out.splice(0);
+}
+
+/** csv-parse's records one at a time, as batches of one (the shape plainRecords yields). */
+async function* batchesOfOne(records: AsyncIterable<CsvRecordAt>): AsyncGenerator<CsvRecordAt[]> {
+  for await (const r of records) yield [r];
 }
 
 async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext, file: string): AsyncGenerator<PlacedCsvRecord> {
@@ -288,13 +293,14 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
   const delimiter = src.delimiter ?? ',';
   const records = ctx.reader !== 'csv-parse' && (await isPlainCsv(full, resume, delimiter))
     ? plainRecords(file, fileBytes(full, resume), resume, delimiter)
-    : csvParseRecords(src, file, fileBytes(full, resume), resume);
+    : batchesOfOne(csvParseRecords(src, file, fileBytes(full, resume), resume));
   let scanned = 0;
   let rows = 0;
   let unplaced = 0;
   let minTimeMs: number | undefined;
   let maxTimeMs: number | undefined;
-  for await (const { fields, lineNo } of records) {
+  // Labelled: a sorted file's read ends at its first row past the window (break reading).
+  reading: for await (const batch of records) for (const { fields, lineNo } of batch) {
     if (!header) {
       header = fields.map((h) => h.trim());
       const missing = src.requiredColumns.filter((c) => !header!.includes(c));
@@ -336,7 +342,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
       });
       continue;
     }
-    if (t >= window.endMs && ctx.sortedFiles?.has(file)) break;
+    if (t >= window.endMs && ctx.sortedFiles?.has(file)) break reading;
     minTimeMs = minTimeMs === undefined ? t : Math.min(minTimeMs, t);
     maxTimeMs = maxTimeMs === undefined ? t : Math.max(maxTimeMs, t);
     if (t >= window.startMs && t < window.endMs) yield { sourceFile: file, lineNo, record, timeMs: t };
