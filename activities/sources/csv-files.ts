@@ -189,6 +189,8 @@ async function* csvParseRecords(
 
 /** csv-parse's limit on one record (characters); the quote-free reader only takes lines far below it. */
 const MAX_RECORD_SIZE = 16 * 1024 * 1024;
+/** Most bytes checked for quotes before reading a sorted file (which may stop far earlier). */
+const PLAIN_SCAN_LIMIT = 64 * 1024 * 1024;
 /** Longest line (bytes) the quote-free reader takes; a file with a longer one goes through csv-parse. */
 const MAX_PLAIN_LINE = 1024 * 1024;
 
@@ -291,7 +293,10 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
   const resume = ctx.resume?.get(file);
   const full = path.join(ctx.folder, file);
   const delimiter = src.delimiter ?? ',';
-  const records = ctx.reader !== 'csv-parse' && (await isPlainCsv(full, resume, delimiter))
+  // A sorted file is read only up to its first row past the window: checking all of a big one for
+  // quotes would cost more than the read itself, so past PLAIN_SCAN_LIMIT bytes csv-parse reads it.
+  const scanBytes = ctx.sortedFiles?.has(file) ? (await stat(full)).size - (resume && resume.byte > resume.headerEnd ? resume.byte : 0) : 0;
+  const records = ctx.reader !== 'csv-parse' && scanBytes <= PLAIN_SCAN_LIMIT && (await isPlainCsv(full, resume, delimiter))
     ? plainRecords(file, fileBytes(full, resume), resume, delimiter)
     : batchesOfOne(csvParseRecords(src, file, fileBytes(full, resume), resume));
   let scanned = 0;
