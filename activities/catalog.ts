@@ -358,7 +358,7 @@ async function scanFile(
   heartbeat?: (d?: unknown) => void,
 ): Promise<ScanResult> {
   const unplaced: UnplacedRow[] = [];
-  const hashes = new Map<string, { n: number; h: Hash; firstLine: number }>();
+  const hashes = new Map<string, { n: number; h: Hash; pending: string; firstLine: number }>();
   let firstRecordLine = Infinity;
   let rows = 0;
   let firstMs: number | undefined;
@@ -385,9 +385,14 @@ async function scanFile(
       const key = keyForTime(def.partitioning.granularity, t);
       firstRecordLine = Math.min(firstRecordLine, r.lineNo);
       let e = hashes.get(key);
-      if (!e) hashes.set(key, (e = { n: 0, h: createHash('sha256'), firstLine: r.lineNo }));
+      if (!e) hashes.set(key, (e = { n: 0, h: createHash('sha256'), pending: '', firstLine: r.lineNo }));
       e.n++;
-      e.h.update(`${r.lineNo}\t${JSON.stringify(r.record)}\n`);
+      // Batched: sha256 of the concatenation, one native call per ~64 KiB instead of per row.
+      e.pending += `${r.lineNo}\t${JSON.stringify(r.record)}\n`;
+      if (e.pending.length >= 65_536) {
+        e.h.update(e.pending);
+        e.pending = '';
+      }
     }
   } catch (err) {
     if (err instanceof ApplicationFailure && err.nonRetryable) return { ok: false, error: { message: err.message, type: err.type ?? FailureType.SOURCE_FORMAT } };
@@ -401,7 +406,7 @@ async function scanFile(
   const partitions = new Map(
     [...hashes].map(([k, e]) => [
       k,
-      { rows: e.n, sha256: e.h.digest('hex'), firstLine: offsets ? e.firstLine : undefined, firstByte: offsets?.get(e.firstLine) },
+      { rows: e.n, sha256: e.h.update(e.pending).digest('hex'), firstLine: offsets ? e.firstLine : undefined, firstByte: offsets?.get(e.firstLine) },
     ]),
   );
   return { ok: true, rows, firstMs, lastMs, sorted, partitions, unplaced, headerEnd: offsets?.get(firstRecordLine) };

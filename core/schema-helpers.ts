@@ -26,6 +26,26 @@ export function canonicalDecimal(s: string): string {
   return `${m[1] === '-' ? '-' : ''}${digits}e${exp}`;
 }
 
+/** Up to 15 digits, no exponent: e.g. "-12.50", "0.000123". */
+const SHORT_DECIMAL_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$/;
+
+/**
+ * Whether a plain decimal string surely reads back exactly from the double nearest to it: at most
+ * 15 digits and no exponent. Any decimal of 15 significant digits or fewer (within the normal range,
+ * which 15 digits without an exponent cannot leave) survives decimal → double → shortest decimal
+ * unchanged (IEEE 754 binary64 keeps 15 decimal digits: DBL_DIG in C's <float.h>), so the exact
+ * comparison {@link decimal} makes is then known to pass without computing it.
+ */
+function fitsDouble(v: string): boolean {
+  if (!SHORT_DECIMAL_RE.test(v)) return false;
+  let digits = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  return digits <= 15;
+}
+
 /**
  * A finite number, given as a JSON number or a plain decimal string ("12.5", "-3", "1e3"), for
  * `double precision` columns. A string with more significant digits than a double keeps
@@ -47,7 +67,7 @@ export function decimal() {
       ctx.addIssue({ code: 'custom', message: `not a plain decimal number: ${JSON.stringify(v).slice(0, 80)}` });
       return z.NEVER;
     }
-    if (typeof v === 'string' && canonicalDecimal(v) !== canonicalDecimal(String(n))) {
+    if (typeof v === 'string' && !fitsDouble(v) && canonicalDecimal(v) !== canonicalDecimal(String(n))) {
       ctx.addIssue({
         code: 'custom',
         message: `${v.trim()} has more significant digits than a double keeps (it would become ${n}); use exactDecimal() and a numeric column`,

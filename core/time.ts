@@ -131,6 +131,28 @@ const LONG_FRACTION = /(:\d{2})[.,](\d{4,})/;
  * reason says what is wrong, quoting the value); throws TimeConfigError for a bad zone.
  */
 export function parseInstant(value: unknown, opts: TimeParseOptions = {}): TimeParseResult {
+  // The same text again (a day's partition repeats its date on every row): the same answer. A
+  // pure function of (value, format, zone), so one remembered entry is exact.
+  if (typeof value === 'string' && value === last.value && opts.format === last.format && opts.zone === last.zone) return last.result;
+  const result = parseInstantUncached(value, opts);
+  if (typeof value === 'string') {
+    last.value = value;
+    last.format = opts.format;
+    last.zone = opts.zone;
+    last.result = result;
+  }
+  return result;
+}
+
+/** The last string {@link parseInstant} read, with its options and answer. */
+const last: { value: string | undefined; format: TimeParseOptions['format']; zone: TimeParseOptions['zone']; result: TimeParseResult } = {
+  value: undefined,
+  format: undefined,
+  zone: undefined,
+  result: { ok: false, reason: '' },
+};
+
+function parseInstantUncached(value: unknown, opts: TimeParseOptions): TimeParseResult {
   if (typeof value === 'string' && opts.format === undefined) {
     const fast = parseIsoFast(value, opts.zone === undefined || opts.zone === 'UTC' || opts.zone === 'Z' || opts.zone === 'GMT');
     if (fast) return fast;

@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform, pipeline } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse } from 'csv-parse';
 import type { CsvFilesSource, PartitionWindowLike, SourceRecord } from './types';
 import { FailureType, nonRetryable } from '../errors';
@@ -36,6 +37,12 @@ export interface CsvReadContext {
    * `[0, headerEnd)`, then from byte `byte`, whose first record is on line `line`.
    */
   readonly resume?: ReadonlyMap<string, CsvResumePoint>;
+  /**
+   * Which reader splits the records: `auto` takes the quote-free splitter when a file has no quote
+   * character (see isPlainCsv), else csv-parse; `csv-parse` always uses csv-parse (what the
+   * equivalence tests compare against). @default "auto"
+   */
+  readonly reader?: 'auto' | 'csv-parse';
 }
 
 /** What one full read of a landing file found: the file catalog's row (activities/unplaced.ts). */
@@ -101,6 +108,19 @@ export async function listSourceFiles(src: CsvFilesSource, folder: string): Prom
 }
 
 export async function* readCsvFiles(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext): AsyncGenerator<SourceRecord> {
+  for await (const r of readCsvFilesPlaced(src, window, ctx)) yield { sourceFile: r.sourceFile, lineNo: r.lineNo, record: r.record };
+}
+
+/** A CSV row in the window with the instant its time column was placed at (epoch ms, UTC). */
+export interface PlacedCsvRecord extends SourceRecord {
+  readonly timeMs: number;
+}
+
+/**
+ * Like {@link readCsvFiles}, with each row's instant as the placement read it, so that callers
+ * needing it (the file catalog, landing-files) do not parse the time column a second time.
+ */
+export async function* readCsvFilesPlaced(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext): AsyncGenerator<PlacedCsvRecord> {
   const files = ctx.files ?? (await listSourceFiles(src, ctx.folder));
   for (const file of files) {
     yield* readOneFile(src, window, ctx, file);
@@ -108,16 +128,27 @@ export async function* readCsvFiles(src: CsvFilesSource, window: PartitionWindow
   }
 }
 
-async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext, file: string): AsyncGenerator<SourceRecord> {
-  let header: string[] | undefined;
-  const timeOpts: TimeParseOptions = { format: src.timeFormat, zone: src.timeZone };
-  // Line where the next record's raw text starts, advanced as csv-parse finishes each record (in
-  // on_record, synchronously, so it is exact even when the parser fails before the consumer has
-  // read the records it buffered). Counted from the raw text rather than taken from csv-parse's
-  // info.lines, which counts a quoted CRLF as two lines and, for an unclosed quote, names the end.
+/** A record's fields and the 1-based line its text starts on. */
+interface CsvRecordAt {
+  readonly fields: string[];
+  readonly lineNo: number;
+}
+
+/**
+ * The records of a file through csv-parse, with the line where each record's raw text starts.
+ * Line where the next record's raw text starts, advanced as csv-parse finishes each record (in
+ * on_record, synchronously, so it is exact even when the parser fails before the consumer has
+ * read the records it buffered). Counted from the raw text rather than taken from csv-parse's
+ * info.lines, which counts a quoted CRLF as two lines and, for an unclosed quote, names the end.
+ */
+async function* csvParseRecords(
+  src: CsvFilesSource,
+  file: string,
+  bytes: NodeJS.ReadableStream,
+  resume: CsvResumePoint | undefined,
+): AsyncGenerator<CsvRecordAt> {
   let cursor = 1;
   const startLines: number[] = [];
-  const resume = ctx.resume?.get(file);
   let headerSeen = false;
   const parser = parse({
     bom: true,
@@ -129,7 +160,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
     skip_empty_lines: true,
     info: true,
     raw: true,
-    max_record_size: 16 * 1024 * 1024,
+    max_record_size: MAX_RECORD_SIZE,
     on_record: (record, info) => {
       const raw = (info as { raw?: string }).raw ?? '';
       startLines.push(cursor + countLineBreaks(/^[\r\n]*/.exec(raw)?.[0] ?? ''));
@@ -143,64 +174,9 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
     },
   });
   // pipeline (not .pipe) so a read error or an encoding failure reaches the parser's iterator.
-  pipeline(fileBytes(path.join(ctx.folder, file), resume), textGuard(file), parser, () => undefined);
-  let scanned = 0;
-  let rows = 0;
-  let unplaced = 0;
-  let minTimeMs: number | undefined;
-  let maxTimeMs: number | undefined;
+  pipeline(bytes, textGuard(file), parser, () => undefined);
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
-      const { record: fields } = item;
-      const lineNo = startLines.shift() ?? cursor;
-      if (!header) {
-        header = fields.map((h) => h.trim());
-        const missing = src.requiredColumns.filter((c) => !header!.includes(c));
-        if (missing.length > 0) {
-          throw nonRetryable(
-            FailureType.SOURCE_FORMAT,
-            `${file} line ${lineNo}: missing column(s) ${missing.join(', ')}; header is ${JSON.stringify(header.join(src.delimiter ?? ','))}` +
-              (header.length === 1 && /[;\t|]/.test(header[0] ?? '') ? ` (delimiter is "${src.delimiter ?? ','}": is the file using another one?)` : ''),
-          );
-        }
-        if (header.includes(ROW_ERROR_FIELD)) {
-          throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${lineNo}: column ${ROW_ERROR_FIELD} is reserved by DataPulse`);
-        }
-        // Two columns of one name would silently let the later one win: ambiguous, so refuse it.
-        const twice = src.requiredColumns.filter((c) => header!.indexOf(c) !== header!.lastIndexOf(c));
-        if (twice.length > 0) {
-          throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${lineNo}: column(s) ${twice.join(', ')} appear more than once in the header`);
-        }
-        continue;
-      }
-      rows++;
-      const record: Record<string, unknown> = {};
-      header.forEach((h, i) => (record[h] = fields[i] ?? null));
-      if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;
-      // An unpartitioned source has no time column: every row is placed (in its one partition).
-      const parsed = src.timeColumn === undefined ? UNTIMED : parseInstant(record[src.timeColumn], timeOpts);
-      if (!parsed.ok) {
-        unplaced++;
-        ctx.onUnplaced({ sourceFile: file, lineNo, record, reason: `${src.timeColumn}: ${parsed.reason}` });
-        continue;
-      }
-      const t = parsed.instant.epochMs;
-      if (ctx.firstPartitionStartMs !== undefined && t < ctx.firstPartitionStartMs) {
-        unplaced++;
-        ctx.onUnplaced({
-          sourceFile: file,
-          lineNo,
-          record,
-          reason: `${src.timeColumn}: ${String(record[src.timeColumn ?? ''])} is before the pipeline's first partition (${new Date(ctx.firstPartitionStartMs).toISOString()})`,
-        });
-        continue;
-      }
-      if (t >= window.endMs && ctx.sortedFiles?.has(file)) break;
-      minTimeMs = minTimeMs === undefined ? t : Math.min(minTimeMs, t);
-      maxTimeMs = maxTimeMs === undefined ? t : Math.max(maxTimeMs, t);
-      if (t >= window.startMs && t < window.endMs) yield { sourceFile: file, lineNo, record };
-      if (++scanned % 50_000 === 0) ctx.heartbeat({ file, scanned });
-    }
+    for await (const item of parser as AsyncIterable<{ record: string[] }>) yield { fields: item.record, lineNo: startLines.shift() ?? cursor };
   } catch (err) {
     if (err instanceof CsvError || (err instanceof Error && String((err as { code?: unknown }).code ?? '').startsWith('CSV_'))) {
       // The line where the bad record starts (cursor), named once: csv-parse's own "at line N" is
@@ -211,6 +187,175 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
     throw err;
   } finally {
     parser.destroy();
+  }
+}
+
+/** csv-parse's limit on one record (characters); the quote-free reader only takes lines far below it. */
+const MAX_RECORD_SIZE = 16 * 1024 * 1024;
+/** Most bytes checked for quotes before reading a sorted file (which may stop far earlier). */
+const PLAIN_SCAN_LIMIT = 64 * 1024 * 1024;
+/** Longest line (bytes) the quote-free reader takes; a file with a longer one goes through csv-parse. */
+const MAX_PLAIN_LINE = 1024 * 1024;
+
+/**
+ * Whether the bytes a read will see (the whole file, or its header and the part from the resume
+ * point) can be split without a CSV parser: no quote character `"` anywhere and no LF-free stretch
+ * longer than {@link MAX_PLAIN_LINE}. Without quotes, CSV has no escapes, so a record is a line and a
+ * field is what lies between delimiters: the split below gives exactly what csv-parse gives (proven
+ * in tests/unit/csv-plain-reader.test.ts). One pass of `indexOf` over the bytes (memchr speed).
+ */
+async function isPlainCsv(full: string, resume: CsvResumePoint | undefined, delimiter: string): Promise<boolean> {
+  if (delimiter.includes('"') || delimiter.includes('\n') || delimiter.includes('\r') || delimiter === '') return false;
+  let sinceLf = 0;
+  for await (const chunk of fileBytes(full, resume) as AsyncIterable<Buffer>) {
+    if (chunk.indexOf(0x22) !== -1) return false;
+    let from = 0;
+    for (;;) {
+      const lf = chunk.indexOf(0x0a, from);
+      if (lf === -1) {
+        sinceLf += chunk.length - from;
+        break;
+      }
+      if (sinceLf + (lf - from) > MAX_PLAIN_LINE) return false;
+      sinceLf = 0;
+      from = lf + 1;
+    }
+    if (sinceLf > MAX_PLAIN_LINE) return false;
+  }
+  return true;
+}
+
+/**
+ * The records of a quote-free file (see {@link isPlainCsv}): lines split on CRLF, LF or a lone CR,
+ * empty lines skipped, a leading UTF-8 BOM dropped, fields split on the delimiter; each with the
+ * physical line it is on (counted as csv-parse's reader counts them: CRLF, LF and CR one each).
+ * Yields the records of each read chunk together (one await per chunk, not per record).
+ */
+async function* plainRecords(file: string, bytes: NodeJS.ReadableStream, resume: CsvResumePoint | undefined, delimiter: string): AsyncGenerator<CsvRecordAt[]> {
+  const guard = textGuard(file);
+  pipeline(bytes, guard, () => undefined);
+  const decoder = new StringDecoder('utf8');
+  let line = 1;
+  let rest = '';
+  let first = true;
+  let headerSeen = false;
+  const out: CsvRecordAt[] = [];
+  // Splits `text` into lines; a last line without its end (or ending in a CR whose LF may follow)
+  // is kept in `rest` unless `final`.
+  const split = (text: string, final: boolean) => {
+    const n = text.length;
+    let at = 0;
+    let lf = text.indexOf('\n');
+    let cr = text.indexOf('\r');
+    while (at < n) {
+      if (lf !== -1 && lf < at) lf = text.indexOf('\n', at);
+      if (cr !== -1 && cr < at) cr = text.indexOf('\r', at);
+      let end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
+      if (end === -1 || (end === n - 1 && end === cr)) {
+        if (!final) {
+          rest = text.slice(at);
+          return;
+        }
+        if (end === -1) end = n;
+      }
+      if (end > at) {
+        out.push({ fields: text.slice(at, end).split(delimiter), lineNo: line });
+        if (!headerSeen) {
+          headerSeen = true;
+          // After the header, a resumed read continues at the catalog's line (see fileBytes).
+          if (resume && resume.byte > resume.headerEnd) line = resume.line - 1;
+        }
+      }
+      if (end === n) break;
+      line++;
+      at = end === cr && lf === end + 1 ? end + 2 : end + 1;
+    }
+    rest = '';
+  };
+  for await (const chunk of guard as AsyncIterable<Buffer>) {
+    let text = rest + decoder.write(chunk);
+    if (first && text.length > 0) {
+      first = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    split(text, false);
+    if (out.length > 0) yield out.splice(0);
+  }
+  split(rest + decoder.end(), true);
+  if (out.length > 0) yield out.splice(0);
+}
+
+/** csv-parse's records one at a time, as batches of one (the shape plainRecords yields). */
+async function* batchesOfOne(records: AsyncIterable<CsvRecordAt>): AsyncGenerator<CsvRecordAt[]> {
+  for await (const r of records) yield [r];
+}
+
+async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ctx: CsvReadContext, file: string): AsyncGenerator<PlacedCsvRecord> {
+  let header: string[] | undefined;
+  const timeOpts: TimeParseOptions = { format: src.timeFormat, zone: src.timeZone };
+  const resume = ctx.resume?.get(file);
+  const full = path.join(ctx.folder, file);
+  const delimiter = src.delimiter ?? ',';
+  // A sorted file is read only up to its first row past the window: checking all of a big one for
+  // quotes would cost more than the read itself, so past PLAIN_SCAN_LIMIT bytes csv-parse reads it.
+  const scanBytes = ctx.sortedFiles?.has(file) ? (await stat(full)).size - (resume && resume.byte > resume.headerEnd ? resume.byte : 0) : 0;
+  const records = ctx.reader !== 'csv-parse' && scanBytes <= PLAIN_SCAN_LIMIT && (await isPlainCsv(full, resume, delimiter))
+    ? plainRecords(file, fileBytes(full, resume), resume, delimiter)
+    : batchesOfOne(csvParseRecords(src, file, fileBytes(full, resume), resume));
+  let scanned = 0;
+  let rows = 0;
+  let unplaced = 0;
+  let minTimeMs: number | undefined;
+  let maxTimeMs: number | undefined;
+  // Labelled: a sorted file's read ends at its first row past the window (break reading).
+  reading: for await (const batch of records) for (const { fields, lineNo } of batch) {
+    if (!header) {
+      header = fields.map((h) => h.trim());
+      const missing = src.requiredColumns.filter((c) => !header!.includes(c));
+      if (missing.length > 0) {
+        throw nonRetryable(
+          FailureType.SOURCE_FORMAT,
+          `${file} line ${lineNo}: missing column(s) ${missing.join(', ')}; header is ${JSON.stringify(header.join(src.delimiter ?? ','))}` +
+            (header.length === 1 && /[;\t|]/.test(header[0] ?? '') ? ` (delimiter is "${src.delimiter ?? ','}": is the file using another one?)` : ''),
+        );
+      }
+      if (header.includes(ROW_ERROR_FIELD)) {
+        throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${lineNo}: column ${ROW_ERROR_FIELD} is reserved by DataPulse`);
+      }
+      // Two columns of one name would silently let the later one win: ambiguous, so refuse it.
+      const twice = src.requiredColumns.filter((c) => header!.indexOf(c) !== header!.lastIndexOf(c));
+      if (twice.length > 0) {
+        throw nonRetryable(FailureType.SOURCE_FORMAT, `${file} line ${lineNo}: column(s) ${twice.join(', ')} appear more than once in the header`);
+      }
+      continue;
+    }
+    rows++;
+    const record: Record<string, unknown> = {};
+    for (let i = 0; i < header.length; i++) record[header[i]!] = fields[i] ?? null;
+    if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;
+    // An unpartitioned source has no time column: every row is placed (in its one partition).
+    const parsed = src.timeColumn === undefined ? UNTIMED : parseInstant(record[src.timeColumn], timeOpts);
+    if (!parsed.ok) {
+      unplaced++;
+      ctx.onUnplaced({ sourceFile: file, lineNo, record, reason: `${src.timeColumn}: ${parsed.reason}` });
+      continue;
+    }
+    const t = parsed.instant.epochMs;
+    if (ctx.firstPartitionStartMs !== undefined && t < ctx.firstPartitionStartMs) {
+      unplaced++;
+      ctx.onUnplaced({
+        sourceFile: file,
+        lineNo,
+        record,
+        reason: `${src.timeColumn}: ${String(record[src.timeColumn ?? ''])} is before the pipeline's first partition (${new Date(ctx.firstPartitionStartMs).toISOString()})`,
+      });
+      continue;
+    }
+    if (t >= window.endMs && ctx.sortedFiles?.has(file)) break reading;
+    minTimeMs = minTimeMs === undefined ? t : Math.min(minTimeMs, t);
+    maxTimeMs = maxTimeMs === undefined ? t : Math.max(maxTimeMs, t);
+    if (t >= window.startMs && t < window.endMs) yield { sourceFile: file, lineNo, record, timeMs: t };
+    if (++scanned % 50_000 === 0) ctx.heartbeat({ file, scanned });
   }
   if (!header) throw nonRetryable(FailureType.SOURCE_FORMAT, `${file}: empty file, expected a header with ${src.requiredColumns.join(', ')}`);
   ctx.onFileScanned?.({ file, rows, unplaced, minTimeMs, maxTimeMs });

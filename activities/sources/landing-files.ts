@@ -12,7 +12,7 @@
 import path from 'node:path';
 import type { CsvFilesSource, FileFormat } from '../../core/pipeline';
 import { parseInstant } from '../../core/time';
-import { parseTimeValue, readCsvFiles, ROW_ERROR_FIELD, type CsvReadContext, type CsvResumePoint } from './csv-files';
+import { parseTimeValue, readCsvFilesPlaced, ROW_ERROR_FIELD, type CsvReadContext, type CsvResumePoint } from './csv-files';
 import { readJsonFile, readNdjsonFile } from './json-files';
 import { readXlsxFile } from './xlsx-files';
 import type { PartitionWindowLike, SourceRecord } from './types';
@@ -79,10 +79,8 @@ export async function* readFileInWindow(
   const format = fileFormat(src);
   if (format === 'csv') {
     const resumeAt = sorted && resume ? new Map([[file, resume]]) : undefined;
-    for await (const r of readCsvFiles(src, window, { ...ctx, files: [file], sortedFiles: sorted ? new Set([file]) : undefined, resume: resumeAt })) {
-      // The CSV reader placed the row already; its time is read again for the caller.
-      yield { ...r, timeMs: recordTime(src, r.record) ?? window.startMs };
-    }
+    // The CSV reader placed each row already: its instant comes with it.
+    yield* readCsvFilesPlaced(src, window, { ...ctx, files: [file], sortedFiles: sorted ? new Set([file]) : undefined, resume: resumeAt });
     return;
   }
   const full = path.join(ctx.folder, file);
