@@ -1,7 +1,7 @@
 /**
  * `npm run bench:files [-- --days 3650] [--stations 10] [--sample 20] [--write]`
- * `npm run bench:files -- --demo-year [--concurrency 8] [--execution activities|local-activities] [--profile] [--write]`:
- * the demo's `city_weather` year backfill (see demoYear); `--profile` adds PostgreSQL time per statement and
+ * `npm run bench:files -- --demo-year [--concurrency 8] [--execution activities|local-activities] [--sqlite] [--profile] [--write]`:
+ * the demo's `city_weather` year backfill (see demoYear); `--sqlite` keeps Temporal's state in a file as the demo does; `--profile` adds PostgreSQL time per statement and
  * Temporal round trips per partition (scripts/bench/partition-profile.ts).
  *
  * How ingest's cost grows with landing files. Two layouts of the same rows (`stations` rows per day
@@ -83,14 +83,24 @@ function writeLayout(folder: string, days: number, stations: number, daysPerFile
  */
 async function demoYear(
   concurrency: number,
-  opts: { execution?: 'activities' | 'local-activities'; profile?: boolean } = {},
-): Promise<{ seconds: number; perSecond: number; failed: number; concurrency: number; execution: string; profile?: unknown }> {
+  opts: { execution?: 'activities' | 'local-activities'; profile?: boolean; sqlite?: boolean } = {},
+): Promise<{
+  seconds: number;
+  perSecond: number;
+  failed: number;
+  concurrency: number;
+  execution: string;
+  temporalStore: string;
+  cpuMsPerPartition: { worker: number; temporal: number; postgres: number };
+  profile?: unknown;
+}> {
   const logger = createLogger('error');
   installTemporalRuntime(logger);
-  const server = await startDevServer({ port: await freePort(), headless: true });
+  const landing = mkdtempSync(path.join(os.tmpdir(), 'dp-bench-demo-'));
+  // `--sqlite`: the dev server keeps its state in a SQLite file, as `npm run demo` does (.data/temporal.sqlite).
+  const server = await startDevServer({ port: await freePort(), headless: true, ...(opts.sqlite ? { dbFile: path.join(landing, 'temporal.sqlite') } : {}) });
   const db = await resolveDatabase({ allowEmbedded: true });
   const schema = `dp_bench_demo_${process.pid}`;
-  const landing = mkdtempSync(path.join(os.tmpdir(), 'dp-bench-demo-'));
   const config: Config = { ...loadConfig({}), schema, temporalAddress: server.address, taskQueue: `bench-demo-${process.pid}`, landingDir: landing, metricsPort: 0 };
   const pool = createPool({ connectionString: db.url, schema, max: 20, applicationName: `dp-bench-demo-${process.pid}` });
   await migrate(pool, schema);
@@ -117,7 +127,7 @@ async function demoYear(
       postgres: cpuMs((await backendCpuSeconds(pool)) - cpu0.pg),
     };
     const execution = opts.execution ?? cityWeather.execution ?? 'activities';
-    const r = { seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((366 / seconds) * 10) / 10, failed: summary.failed, concurrency, execution, cpuMsPerPartition };
+    const r = { seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((366 / seconds) * 10) / 10, failed: summary.failed, concurrency, execution, temporalStore: opts.sqlite ? 'sqlite file' : 'memory', cpuMsPerPartition };
     if (!sql) return r;
     sql.uninstall();
     const totals = sql.totals();
@@ -150,15 +160,16 @@ async function demoYear(
 async function main(): Promise<void> {
   if (process.argv.includes('--demo-year')) {
     const execution = arg('execution', '') as '' | 'activities' | 'local-activities';
-    const r = await demoYear(Number(arg('concurrency', '8')), { ...(execution ? { execution } : {}), profile: process.argv.includes('--profile') });
+    const r = await demoYear(Number(arg('concurrency', '8')), { ...(execution ? { execution } : {}), profile: process.argv.includes('--profile'), sqlite: process.argv.includes('--sqlite') });
     process.stdout.write(`${JSON.stringify({ demoYear: r }, null, process.argv.includes('--profile') ? 1 : 0)}\n`);
     if (process.argv.includes('--write')) {
       const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
       appendFileSync(
         path.join(REPO_ROOT, 'docs', 'benchmarks.md'),
         `\n### bench:files --demo-year — ${new Date().toISOString().slice(0, 16)} UTC (${os.cpus().length}× ${cpu}, Node ${process.version})\n\n` +
-          `The demo's \`city_weather\` year (366 daily partitions, 4 yearly CSV drops, concurrency ${r.concurrency}, ${r.execution}): **${r.perSecond} partitions/s** ` +
-          `(${r.seconds} s, ${r.failed} failed); before the catalog: 2 partitions/s on the same kind of machine (issue 15's measurement).\n`,
+          `The demo's \`city_weather\` year (366 daily partitions, 4 yearly CSV drops, concurrency ${r.concurrency}, ${r.execution}, Temporal state in ${r.temporalStore}): **${r.perSecond} partitions/s** ` +
+          `(${r.seconds} s, ${r.failed} failed; CPU ms per partition: worker ${r.cpuMsPerPartition.worker}, Temporal ${r.cpuMsPerPartition.temporal}, PostgreSQL ${r.cpuMsPerPartition.postgres}; ` +
+          `load average ${os.loadavg()[0]!.toFixed(1)}); before the catalog: 2 partitions/s on the same kind of machine (issue 15's measurement).\n`,
       );
     }
     return;
