@@ -147,8 +147,10 @@ async function runInTransaction(pool: Pool, checks: readonly Check[], input: Che
   return withTransaction(pool, async (client) => {
     const results: CheckResult[] = [];
     // Custom SQL checks read the partition's rows through a view that lives only in this transaction.
+    // Built-in checks read staging directly: without a custom check, no DDL per partition.
+    const needsView = checks.some((c) => c.kind === CheckKind.SQL);
     const cols = Object.keys(input.columns).map((col) => ident(col, 'column'));
-    await client.query(`CREATE TEMPORARY VIEW ${PARTITION_ROWS_VIEW} AS SELECT ${cols.join(', ')} FROM ${input.staging}`);
+    if (needsView) await client.query(`CREATE TEMPORARY VIEW ${PARTITION_ROWS_VIEW} AS SELECT ${cols.join(', ')} FROM ${input.staging}`);
     for (const c of checks) {
       heartbeat();
       // Only checks running someone else's SQL (custom queries, reference tables) can fail on their
@@ -173,7 +175,7 @@ async function runInTransaction(pool: Pool, checks: readonly Check[], input: Che
       await client.query(c.kind === CheckKind.SQL ? 'ROLLBACK TO SAVEPOINT dp_check' : 'RELEASE SAVEPOINT dp_check');
       results.push(r);
     }
-    await client.query(`DROP VIEW ${PARTITION_ROWS_VIEW}`);
+    if (needsView) await client.query(`DROP VIEW ${PARTITION_ROWS_VIEW}`);
     if (results.length > 0) {
       await client.query(
         `INSERT INTO check_results (pipeline, partition_key, check_name, check_kind, severity, outcome, value, threshold, message)

@@ -139,25 +139,24 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const logger = log('ingest', ref);
     const started = Date.now();
     const c = ctx();
-    const markRunning = () =>
-      pool.query(
-        `INSERT INTO ledger (pipeline, partition_key, status, workflow_id, run_id, started_at, updated_at)
+    const running = `INSERT INTO ledger (pipeline, partition_key, status, workflow_id, run_id, started_at, updated_at)
          VALUES ($1, $2, 'running', $3, $4, now(), now())
          ON CONFLICT (pipeline, partition_key) DO UPDATE SET
            status = 'running', workflow_id = EXCLUDED.workflow_id, run_id = EXCLUDED.run_id,
            started_at = CASE WHEN ledger.run_id IS NOT DISTINCT FROM EXCLUDED.run_id AND ledger.status = 'running'
                              THEN ledger.started_at ELSE now() END,
-           finished_at = NULL, updated_at = now()`,
-        [ref.pipeline, ref.partition, c?.info.workflowExecution?.workflowId ?? null, c?.info.workflowExecution?.runId ?? null],
-      );
+           finished_at = NULL, updated_at = now()`;
+    const runIds = [c?.info.workflowExecution?.workflowId ?? null, c?.info.workflowExecution?.runId ?? null];
+    const markRunning = () => pool.query(running, [ref.pipeline, ref.partition, ...runIds]);
+    const previousRow = `SELECT status, source_checksum, params_hash, code_version, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded, duration_ms
+           FROM ledger WHERE pipeline = $1 AND partition_key = $2`;
+    // The previous ledger row and, unless asked to stop when nothing changed, the mark as running in
+    // one statement: the CTE reads the row as it was before the upsert.
     const previous = (
-      await pool.query<LedgerRow>(
-        `SELECT status, source_checksum, params_hash, code_version, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded, duration_ms
-           FROM ledger WHERE pipeline = $1 AND partition_key = $2`,
-        [ref.pipeline, ref.partition],
-      )
+      ref.ifChanged
+        ? await pool.query<LedgerRow>(previousRow, [ref.pipeline, ref.partition])
+        : await pool.query<LedgerRow>(`WITH previous AS (${previousRow}), marked AS (${running}) SELECT * FROM previous`, [ref.pipeline, ref.partition, ...runIds])
     ).rows[0];
-    if (!ref.ifChanged) await markRunning();
     const hash = createHash('sha256');
     const unplaced: UnplacedRow[] = [];
     const raw = intermediateTable('raw', ref.pipeline, ref.partition);
@@ -356,20 +355,18 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const logger = log('transform', ref);
     const stg = intermediateTable('stg', ref.pipeline, ref.partition);
     const keys = def.target.key.map((k) => ident(k, 'column'));
-    const result = await withTransaction(pool, async (client) => {
-      await assertIntermediate(client, 'stg', ref);
-      if (keys.length === 0) {
-        // rowKey 'source-position' or 'none': every row is its own (nothing to deduplicate).
-        const n = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${stg}`);
-        return { rowsTransformed: n.rows[0]?.n ?? 0, rowsDeduplicated: 0 };
-      }
-      const del = await client.query(
-        `DELETE FROM ${stg} s USING (SELECT ${keys.join(', ')}, max(dp_seq) AS keep FROM ${stg} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) d
-          WHERE ${keys.map((k) => `s.${k} = d.${k}`).join(' AND ')} AND s.dp_seq < d.keep`,
-      );
-      const n = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${stg}`);
-      return { rowsTransformed: n.rows[0]?.n ?? 0, rowsDeduplicated: del.rowCount ?? 0 };
-    });
+    // One statement, so one round trip and no explicit transaction: the DELETE and the counts (of
+    // the rows before it, minus those it removed) are atomic. A missing staging table is IntermediatesLost.
+    const dedupe =
+      keys.length === 0
+        ? // rowKey 'source-position' or 'none': every row is its own (nothing to deduplicate).
+          `SELECT count(*)::int AS n, 0 AS deleted FROM ${stg}`
+        : `WITH d AS (
+             DELETE FROM ${stg} s USING (SELECT ${keys.join(', ')}, max(dp_seq) AS keep FROM ${stg} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) d
+              WHERE ${keys.map((k) => `s.${k} = d.${k}`).join(' AND ')} AND s.dp_seq < d.keep RETURNING 1)
+           SELECT ((SELECT count(*) FROM ${stg}) - (SELECT count(*) FROM d))::int AS n, (SELECT count(*) FROM d)::int AS deleted`;
+    const r = await pool.query<{ n: number; deleted: number }>(dedupe).catch((err: unknown) => lostIfMissing(err, ref));
+    const result = { rowsTransformed: r.rows[0]?.n ?? 0, rowsDeduplicated: r.rows[0]?.deleted ?? 0 };
     logger.info(result, 'transformed');
     return result;
   }
@@ -392,8 +389,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const stopHeartbeats = heartbeatEvery(c, LOAD_HEARTBEAT_MS);
     const result = await ensureTarget(def).then(() => withTransaction(pool, async (client) => {
       const key = [input.pipeline, input.partition];
-      await assertIntermediate(client, 'raw', input);
-      await assertIntermediate(client, 'stg', input);
+      // A missing raw or staging table fails the INSERT or the counts below (IntermediatesLost, the
+      // transaction rolls back): no look-up of the catalog first.
       await client.query(`DELETE FROM ${t} WHERE ${PARTITION_COLUMN} = $1`, [input.partition]);
       const position = def.target.rowKey === 'source-position';
       const ins = await client.query(
@@ -451,10 +448,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
           counts.data_checksum,
         ],
       );
-      if (!deps.config.keepIntermediates) {
-        await client.query(`DROP TABLE ${raw}`);
-        await client.query(`DROP TABLE ${stg}`);
-      }
+      if (!deps.config.keepIntermediates) await client.query(`DROP TABLE ${raw}, ${stg}`);
       return {
         rowsIn: counts.rows_in,
         rowsValid: valid,
@@ -464,7 +458,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
         table: def.target.table,
         durationMs: led.rows[0]?.duration_ms ?? 0,
       };
-    })).finally(stopHeartbeats);
+    }).catch((err: unknown) => lostIfMissing(err, input))).finally(stopHeartbeats);
     logger.info(result, 'loaded');
     return result;
   }
@@ -472,12 +466,29 @@ export function createPartitionActivities(deps: ActivityDeps) {
   /** Fails the step non-retryably when the partition's intermediate table is gone. */
   async function assertIntermediate(client: PoolClient, kind: IntermediateKind, ref: PartitionRef): Promise<void> {
     const r = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [intermediateName(kind, ref.pipeline, ref.partition)]);
-    if (!r.rows[0]?.ok) {
-      throw nonRetryable(
-        FailureType.INTERMEDIATES_LOST,
-        `the ${kind === 'raw' ? 'raw' : 'staged'} rows of ${ref.pipeline}/${ref.partition} are gone (dropped by hand, lost in a database crash, or already loaded by another run); re-run the partition from ingest`,
-      );
+    if (!r.rows[0]?.ok) throw intermediatesLost(kind, ref);
+  }
+
+  function intermediatesLost(kind: IntermediateKind, ref: PartitionRef) {
+    return nonRetryable(
+      FailureType.INTERMEDIATES_LOST,
+      `the ${kind === 'raw' ? 'raw' : 'staged'} rows of ${ref.pipeline}/${ref.partition} are gone (dropped by hand, lost in a database crash, or already loaded by another run); re-run the partition from ingest`,
+    );
+  }
+
+  /**
+   * Rethrows a statement's error; PostgreSQL's "relation does not exist" (42P01) for one of the
+   * partition's own intermediate tables becomes the non-retryable IntermediatesLost that
+   * assertIntermediate throws, so a step may use the table straight away instead of looking it up first.
+   */
+  function lostIfMissing(err: unknown, ref: PartitionRef): never {
+    const e = err as { code?: string; message?: string };
+    if (e?.code === '42P01') {
+      for (const kind of ['raw', 'stg'] as const) {
+        if (e.message?.includes(`"${intermediateName(kind, ref.pipeline, ref.partition)}"`)) throw intermediatesLost(kind, ref);
+      }
     }
+    throw err;
   }
 
   /** Marks the partition failed in the ledger, keeping the target's previous rows untouched. */

@@ -1,6 +1,8 @@
 /**
  * `npm run bench:files [-- --days 3650] [--stations 10] [--sample 20] [--write]`
- * `npm run bench:files -- --demo-year [--concurrency 8] [--write]`: the demo's `city_weather` year backfill (see demoYear).
+ * `npm run bench:files -- --demo-year [--concurrency 8] [--execution activities|local-activities] [--sqlite] [--profile] [--write]`:
+ * the demo's `city_weather` year backfill (see demoYear); `--sqlite` keeps Temporal's state in a file as the demo does; `--profile` adds PostgreSQL time per statement and
+ * Temporal round trips per partition (scripts/bench/partition-profile.ts).
  *
  * How ingest's cost grows with landing files. Two layouts of the same rows (`stations` rows per day
  * over `days` days from 2010-01-01): **10 yearly files** (one per 365 days) and **1 file** of all
@@ -35,6 +37,7 @@ import { createLogger } from '../infra/logger';
 import { keyAt, partitionWindow } from '../core/partition';
 import { daily, definePipeline } from '../core/pipeline';
 import { createRegistry } from '../core/registry';
+import { backendCpuSeconds, installSqlProfile, processCpuSeconds, profileHistories } from './bench/partition-profile';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -78,15 +81,28 @@ function writeLayout(folder: string, days: number, stations: number, daysPerFile
  * from vega-datasets' weather.csv), backfilled as `npm run demo` does (`--concurrency`, default 8 as in the demo), with a real
  * Temporal dev server and an in-process worker. Returns partitions per second.
  */
-async function demoYear(concurrency: number): Promise<{ seconds: number; perSecond: number; failed: number; concurrency: number }> {
+async function demoYear(
+  concurrency: number,
+  opts: { execution?: 'activities' | 'local-activities'; profile?: boolean; sqlite?: boolean } = {},
+): Promise<{
+  seconds: number;
+  perSecond: number;
+  failed: number;
+  concurrency: number;
+  execution: string;
+  temporalStore: string;
+  cpuMsPerPartition: { worker: number; temporal: number; postgres: number };
+  profile?: unknown;
+}> {
   const logger = createLogger('error');
   installTemporalRuntime(logger);
-  const server = await startDevServer({ port: await freePort(), headless: true });
+  const landing = mkdtempSync(path.join(os.tmpdir(), 'dp-bench-demo-'));
+  // `--sqlite`: the dev server keeps its state in a SQLite file, as `npm run demo` does (.data/temporal.sqlite).
+  const server = await startDevServer({ port: await freePort(), headless: true, ...(opts.sqlite ? { dbFile: path.join(landing, 'temporal.sqlite') } : {}) });
   const db = await resolveDatabase({ allowEmbedded: true });
   const schema = `dp_bench_demo_${process.pid}`;
-  const landing = mkdtempSync(path.join(os.tmpdir(), 'dp-bench-demo-'));
   const config: Config = { ...loadConfig({}), schema, temporalAddress: server.address, taskQueue: `bench-demo-${process.pid}`, landingDir: landing, metricsPort: 0 };
-  const pool = createPool({ connectionString: db.url, schema, max: 20 });
+  const pool = createPool({ connectionString: db.url, schema, max: 20, applicationName: `dp-bench-demo-${process.pid}` });
   await migrate(pool, schema);
   fillCityWeatherLanding(landing);
   const native = await NativeConnection.connect({ address: server.address });
@@ -95,13 +111,40 @@ async function demoYear(concurrency: number): Promise<{ seconds: number; perSeco
   const registry = createRegistry([cityWeather]);
   const worker = await createDataPulseWorker({ connection: native, config, pool, registry, logger, client });
   const running = worker.run();
+  const sql = opts.profile ? installSqlProfile() : undefined;
   try {
+    const cpu0 = { node: process.cpuUsage(), temporal: processCpuSeconds(server.process.pid), pg: await backendCpuSeconds(pool) };
     const t0 = performance.now();
-    const { handle } = await startOrAttachBackfill(client, config, cityWeather, { from: '2012-01-01', to: '2013-01-01', mode: 'force', concurrency });
+    const { handle } = await startOrAttachBackfill(client, config, cityWeather, { from: '2012-01-01', to: '2013-01-01', mode: 'force', concurrency, ...(opts.execution ? { execution: opts.execution } : {}) });
     const summary = await handle.result();
     const seconds = (performance.now() - t0) / 1000;
-    return { seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((366 / seconds) * 10) / 10, failed: summary.failed, concurrency };
+    const nodeCpu = process.cpuUsage(cpu0.node);
+    // CPU milliseconds per partition in each process: what the partitions cost, whatever else shares the machine.
+    const cpuMs = (s: number) => Math.round((s * 1000) / 366);
+    const cpuMsPerPartition = {
+      worker: cpuMs((nodeCpu.user + nodeCpu.system) / 1e6),
+      temporal: cpuMs(processCpuSeconds(server.process.pid) - cpu0.temporal),
+      postgres: cpuMs((await backendCpuSeconds(pool)) - cpu0.pg),
+    };
+    const execution = opts.execution ?? cityWeather.execution ?? 'activities';
+    const r = { seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((366 / seconds) * 10) / 10, failed: summary.failed, concurrency, execution, temporalStore: opts.sqlite ? 'sqlite file' : 'memory', cpuMsPerPartition };
+    if (!sql) return r;
+    sql.uninstall();
+    const totals = sql.totals();
+    const ids = Array.from({ length: 20 }, (_, i) => `city_weather/${keyAt('daily', '2012-01-01', Math.floor((i * 366) / 20))}`);
+    const histories = await profileHistories(client, ids);
+    const perPartition = (x: number) => Math.round((x / 366) * 10) / 10;
+    return {
+      ...r,
+      profile: {
+        sqlStatementsPerPartition: perPartition(totals.count),
+        sqlMsPerPartition: perPartition(totals.ms),
+        topStatements: sql.report().slice(0, 25).map((s) => ({ ...s, perPartition: perPartition(s.count) })),
+        histories,
+      },
+    };
   } finally {
+    sql?.uninstall();
     worker.shutdown();
     await running.catch(() => undefined);
     await connection.close();
@@ -116,15 +159,17 @@ async function demoYear(concurrency: number): Promise<{ seconds: number; perSeco
 
 async function main(): Promise<void> {
   if (process.argv.includes('--demo-year')) {
-    const r = await demoYear(Number(arg('concurrency', '8')));
-    process.stdout.write(`${JSON.stringify({ demoYear: r })}\n`);
+    const execution = arg('execution', '') as '' | 'activities' | 'local-activities';
+    const r = await demoYear(Number(arg('concurrency', '8')), { ...(execution ? { execution } : {}), profile: process.argv.includes('--profile'), sqlite: process.argv.includes('--sqlite') });
+    process.stdout.write(`${JSON.stringify({ demoYear: r }, null, process.argv.includes('--profile') ? 1 : 0)}\n`);
     if (process.argv.includes('--write')) {
       const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
       appendFileSync(
         path.join(REPO_ROOT, 'docs', 'benchmarks.md'),
         `\n### bench:files --demo-year — ${new Date().toISOString().slice(0, 16)} UTC (${os.cpus().length}× ${cpu}, Node ${process.version})\n\n` +
-          `The demo's \`city_weather\` year (366 daily partitions, 4 yearly CSV drops, concurrency ${r.concurrency}, activities): **${r.perSecond} partitions/s** ` +
-          `(${r.seconds} s, ${r.failed} failed); before the catalog: 2 partitions/s on the same kind of machine (issue 15's measurement).\n`,
+          `The demo's \`city_weather\` year (366 daily partitions, 4 yearly CSV drops, concurrency ${r.concurrency}, ${r.execution}, Temporal state in ${r.temporalStore}): **${r.perSecond} partitions/s** ` +
+          `(${r.seconds} s, ${r.failed} failed; CPU ms per partition: worker ${r.cpuMsPerPartition.worker}, Temporal ${r.cpuMsPerPartition.temporal}, PostgreSQL ${r.cpuMsPerPartition.postgres}; ` +
+          `load average ${os.loadavg()[0]!.toFixed(1)}); before the catalog: 2 partitions/s on the same kind of machine (issue 15's measurement).\n`,
       );
     }
     return;

@@ -11,6 +11,7 @@ import { createHarness, intermediateTables, recordHistory, scheduledActivities, 
 describe('intermediate tables of a partition', () => {
   let h: Harness;
   let dropBeforeTransform: string | undefined;
+  let dropRawBeforeLoad: string | undefined;
   beforeAll(async () => {
     h = await createHarness({
       wrapActivities: (activities, { pool }) => ({
@@ -22,6 +23,13 @@ describe('intermediate tables of a partition', () => {
             await pool.query(`DROP TABLE "${intermediateName('stg', ref.pipeline, ref.partition)}"`);
           }
           return activities.transform(ref);
+        },
+        async load(input) {
+          if (dropRawBeforeLoad === input.partition) {
+            dropRawBeforeLoad = undefined;
+            await pool.query(`DROP TABLE "${intermediateName('raw', input.pipeline, input.partition)}"`);
+          }
+          return activities.load(input);
         },
       }),
     });
@@ -45,6 +53,18 @@ describe('intermediate tables of a partition', () => {
     expect(rows[0].n).toBe(3);
     expect(await intermediateTables(h.pool)).toEqual([]);
     await recordHistory(handle, 'partition-intermediates-lost-rerun');
+  });
+
+  it('raw rows lost between transform and load: nothing is loaded from that pass, the partition runs again from ingest', async () => {
+    const partition = '2024-11-01T03';
+    dropRawBeforeLoad = partition;
+    const handle = await h.start('weather', partition);
+    const s = await handle.result();
+    expect(s).toMatchObject({ rowsIn: 3, rowsValid: 3, rowsLoaded: 3, outcome: 'loaded' });
+    expect(await scheduledActivities(handle)).toEqual(['ingest', 'validate', 'transform', 'load', 'ingest', 'validate', 'transform', 'load']);
+    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM weather_observations WHERE dp_partition = $1', [partition]);
+    expect(rows[0].n).toBe(3);
+    expect(await intermediateTables(h.pool)).toEqual([]);
   });
 
   it('a failed partition keeps them for diagnosis', async () => {
