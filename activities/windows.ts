@@ -5,13 +5,16 @@
  * recorded as a failed partition, so the next schedule tick, `backfill` (failed partitions are run
  * by default) or `run` after the window's end processes it in full.
  */
-import type { PartitionWindow } from '../core/partition';
+import { STATIC_KEY, type PartitionWindow } from '../core/partition';
 import { FailureType, nonRetryable } from './errors';
 import type { PartitionRef } from './types';
 
-/** Throws a non-retryable WindowNotClosed failure when `window` ends after `nowMs` (epoch ms). */
+/**
+ * Throws a non-retryable WindowNotClosed failure when `window` ends after `nowMs` (epoch ms). The one
+ * partition `all` of an unpartitioned snapshot never closes and is loaded as it is now.
+ */
 export function assertWindowEnded(ref: PartitionRef, window: PartitionWindow, nowMs: number): void {
-  if (window.endMs <= nowMs) return;
+  if (window.endMs <= nowMs || window.key === STATIC_KEY) return;
   throw nonRetryable(
     FailureType.WINDOW_OPEN,
     `${ref.pipeline}/${ref.partition}: the partition's window ends at ${new Date(window.endMs).toISOString()}, ` +

@@ -33,11 +33,14 @@ export interface CheckOptions {
   readonly severity?: CheckSeverity;
   /** Name stored with the results and shown in messages. @default derived from the kind and columns, e.g. `unique(location_id,time)` */
   readonly name?: string;
+  /** A failing warning also alerts (activities/alerts.ts `check-warning`), outside backfills. @default false */
+  readonly alert?: boolean;
 }
 
 interface CheckBase {
   readonly name: string;
   readonly severity: CheckSeverity;
+  readonly alert?: boolean;
 }
 
 export interface NotNullCheck extends CheckBase {
@@ -110,7 +113,7 @@ function base(kind: CheckKind, derivedName: string, opts: CheckOptions | undefin
   if (severity !== CheckSeverity.BLOCKING && severity !== CheckSeverity.WARNING) throw new CheckDefinitionError(`${kind}: unknown severity ${String(severity)}`);
   const name = opts?.name ?? derivedName;
   if (!NAME_RE.test(name)) throw new CheckDefinitionError(`invalid check name ${JSON.stringify(name)}: lower-case letters, digits and _(),.>- (max 100)`);
-  return { name, severity };
+  return opts?.alert ? { name, severity, alert: true } : { name, severity };
 }
 
 function ratioIn01(kind: string, what: string, v: number): number {

@@ -5,5 +5,12 @@ import { cityWeatherMonthly } from './city-weather-monthly';
 import { freelanceInvoices } from './freelance-invoices';
 import { weather } from './weather';
 import { weatherDaily } from './weather-daily';
+import { sportActivities } from './sport-activities';
+import { sportCompanyMonthly } from './sport-company-monthly';
+import { sportDeclaredSports } from './sport-declared-sports';
+import { sportEmployeeMonthly } from './sport-employee-monthly';
+import { sportHrDirectory } from './sport-hr-directory';
+import { sportTeamMonthly } from './sport-team-monthly';
 
-export const registry = createRegistry([weather, cityWeather, weatherDaily, cityWeatherMonthly, freelanceInvoices]);
+export const registry = createRegistry([weather, cityWeather, weatherDaily, cityWeatherMonthly, freelanceInvoices,
+  sportHrDirectory, sportDeclaredSports, sportActivities, sportEmployeeMonthly, sportTeamMonthly, sportCompanyMonthly]);

@@ -174,7 +174,8 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
       const record: Record<string, unknown> = {};
       header.forEach((h, i) => (record[h] = fields[i] ?? null));
       if (fields.length !== header.length) record[ROW_ERROR_FIELD] = `expected ${header.length} fields, found ${fields.length}`;
-      const parsed = parseInstant(record[src.timeColumn], timeOpts);
+      // An untimed source (unpartitioned snapshot) places every row at the epoch, inside `all`.
+      const parsed = src.timeColumn ? parseInstant(record[src.timeColumn], timeOpts) : ({ ok: true, instant: { epochMs: 0 } } as const);
       if (!parsed.ok) {
         unplaced++;
         ctx.onUnplaced({ sourceFile: file, lineNo, record, reason: `${src.timeColumn}: ${parsed.reason}` });
@@ -187,7 +188,7 @@ async function* readOneFile(src: CsvFilesSource, window: PartitionWindowLike, ct
           sourceFile: file,
           lineNo,
           record,
-          reason: `${src.timeColumn}: ${String(record[src.timeColumn])} is before the pipeline's first partition (${new Date(ctx.firstPartitionStartMs).toISOString()})`,
+          reason: `${src.timeColumn}: ${String(record[src.timeColumn ?? ''])} is before the pipeline's first partition (${new Date(ctx.firstPartitionStartMs).toISOString()})`,
         });
         continue;
       }

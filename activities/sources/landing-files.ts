@@ -56,8 +56,15 @@ export function valueAt(record: Record<string, unknown>, column: string): unknow
   return at;
 }
 
+/**
+ * The instant every row of an untimed source (no `timeColumn`: an unpartitioned snapshot) is placed
+ * at: inside the one window `all`, which covers every instant.
+ */
+export const UNTIMED_MS = 0;
+
 /** Epoch ms of a record's time column (the single placement rule), or undefined. */
 export function recordTime(src: CsvFilesSource, record: Record<string, unknown>): number | undefined {
+  if (!src.timeColumn) return UNTIMED_MS;
   return parseTimeValue(valueAt(record, src.timeColumn), { format: src.timeFormat, zone: src.timeZone });
 }
 
@@ -90,9 +97,9 @@ export async function* readFileInWindow(
   for await (const r of records) {
     if (++n % 50_000 === 0) ctx.heartbeat({ file, scanned: n });
     const rowError = r.record[ROW_ERROR_FIELD];
-    const raw = valueAt(r.record, src.timeColumn);
-    const parsed = rowError === undefined ? parseInstant(raw, { format: src.timeFormat, zone: src.timeZone }) : undefined;
-    const t = parsed?.ok ? parsed.instant.epochMs : undefined;
+    const raw = src.timeColumn ? valueAt(r.record, src.timeColumn) : undefined;
+    const parsed = rowError === undefined && src.timeColumn ? parseInstant(raw, { format: src.timeFormat, zone: src.timeZone }) : undefined;
+    const t = rowError === undefined && !src.timeColumn ? UNTIMED_MS : parsed?.ok ? parsed.instant.epochMs : undefined;
     if (t === undefined) {
       const reason = typeof rowError === 'string' ? rowError : `${src.timeColumn}: ${parsed && !parsed.ok ? parsed.reason : 'no time'}`;
       ctx.onUnplaced({ sourceFile: r.sourceFile, lineNo: r.lineNo, record: r.record, reason });
