@@ -332,7 +332,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
       );
     }
     if (!def.checks?.length) return counts;
-    const results = await runChecks(pool, def.checks, { ...ref, rowsValid: counts.rowsValid, staging: stg, columns: def.target.columns }, () =>
+    const results = await runChecks(pool, def.checks, { ...ref, rowsValid: counts.rowsValid, staging: stg, columns: def.target.columns, params: def.params }, () =>
       c && !c.info.isLocal ? c.heartbeat() : undefined,
     );
     logger.info({ checks: results.map((r) => `${r.name}:${r.outcome}`) }, 'checked');

@@ -202,7 +202,8 @@ export function volume(
  * and the pipeline as $2, runs with the DataPulse schema on the search path and reads the
  * partition's rows from the temporary view `partition_rows` (the target's columns, typed, as they
  * will load), e.g. `SELECT count(*) AS value, count(*) > 0 AS passed FROM partition_rows`; anything
- * it writes is rolled back.
+ * it writes is rolled back. `:param_<name>` binds the pipeline's scalar param `name` (as text: cast
+ * it, `(:param_rate)::numeric`), so a check follows a params change without being rewritten.
  */
 export function sql(name: string, query: string, opts: Omit<CheckOptions, 'name'> = {}): SqlCheck {
   if (!query.trim()) throw new CheckDefinitionError(`sql check ${name}: empty query`);

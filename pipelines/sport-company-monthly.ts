@@ -88,8 +88,8 @@ export const sportCompanyMonthly = definePipeline({
   checks: [
     sqlCheck(
       'cost_drift',
-      `SELECT coalesce(abs(cost_drift_pct), 0) AS value, coalesce(abs(cost_drift_pct) <= ${COMPANY_PARAMS.cost_drift_pct}, true) AS passed,
-              '≤ ${COMPANY_PARAMS.cost_drift_pct}% from the previous month' AS threshold,
+      `SELECT coalesce(abs(cost_drift_pct), 0) AS value, coalesce(abs(cost_drift_pct) <= (:param_cost_drift_pct)::numeric, true) AS passed,
+              '≤ ' || (:param_cost_drift_pct)::numeric || '% from the previous month' AS threshold,
               CASE WHEN cost_drift_pct IS NULL THEN 'no previous month to compare with'
                    ELSE 'total cost ' || total_cost || ' against ' || previous_total_cost || ' the month before: ' || cost_drift_pct || '%' END AS message
          FROM partition_rows`,

@@ -74,13 +74,6 @@ export function sportRules(p: SportRuleParams, costDriftPct = DEFAULT_SPORT_PARA
   };
 }
 
-/** SQL literal of a number written by code (params are code, never user input). */
-const lit = (n: number | string): string => {
-  const s = String(n);
-  if (!/^-?\d+(\.\d+)?$/.test(s)) throw new RangeError(`not a plain decimal param: ${s}`);
-  return `(${s})::numeric`;
-};
-
 /** The derived query: one row per employee on the books at the month's end. */
 export const EMPLOYEE_MONTHLY_QUERY = `
   WITH hr AS (
@@ -120,57 +113,56 @@ export const EMPLOYEE_MONTHLY_QUERY = `
 const money = () => exactDecimal({ min: '0', maxScale: 2 });
 
 /**
- * KPI checks, re-verified by independent SQL over the HR directory with the rules written as
- * literals (the query binds params; a check recomputing with the same binding would prove nothing
- * about the binding): eligibility and distance from the coordinates, bonus = rate × salary to the
- * cent, wellness from the activities, and every activity of the month belonging to a known employee
- * (blocking: an activity of an unknown employee never counts in a KPI).
+ * KPI checks, re-verified by independent SQL over the HR directory and the activity table (not the
+ * derived query's inputs): distance from the coordinates and eligibility, bonus = rate × salary to
+ * the cent, wellness days and cost from the activities counted again, and every activity of the
+ * month belonging to a known employee (blocking: an activity of an unknown employee never counts in
+ * a KPI). Rules are bound as `:param_<name>`, so the checks follow a params change.
  */
-export function employeeMonthlyChecks(p: SportRuleParams): Check[] {
-  const limit = `CASE h.commute_mode WHEN 'walking_running' THEN round(${lit(p.max_walk_km)} * 1000) WHEN 'cycling_active' THEN round(${lit(p.max_cycle_km)} * 1000) END`;
-  const dist = HAVERSINE_SQL('h.home_lat', 'h.home_lon', `${lit(p.office_lat)}::float8`, `${lit(p.office_lon)}::float8`);
-  return [
-    sqlCheck(
-      'eligibility_reverified',
-      `SELECT count(*) AS value, count(*) = 0 AS passed, '0 employees' AS threshold,
-              count(*) || ' employee(s) whose distance or eligibility differs from the rules recomputed on sport_hr_employees' ||
-              coalesce(' (first: ' || min(p.employee_id) || ')', '') AS message
-         FROM partition_rows p JOIN sport_hr_employees h ON h.employee_id = p.employee_id
-        WHERE p.distance_m IS DISTINCT FROM ${dist}::int
-           OR p.eligible IS DISTINCT FROM coalesce(${dist} <= ${limit}, false)`,
-    ),
-    sqlCheck(
-      'bonus_is_rate_times_salary',
-      `SELECT count(*) AS value, count(*) = 0 AS passed, '0 employees' AS threshold,
-              count(*) || ' bonus amount(s) not equal to round(${p.bonus_rate} × salary, 2) (0 when not eligible)' || coalesce(' (first: ' || min(p.employee_id) || ')', '') AS message
-         FROM partition_rows p JOIN sport_hr_employees h ON h.employee_id = p.employee_id
-        WHERE p.bonus_amount <> CASE WHEN p.eligible THEN round(${lit(p.bonus_rate)} * h.gross_annual_salary, 2) ELSE 0 END
-           OR p.gross_annual_salary <> h.gross_annual_salary`,
-    ),
-    sqlCheck(
-      'wellness_reverified',
-      `SELECT count(*) AS value, count(*) = 0 AS passed, '0 employees' AS threshold,
-              count(*) || ' employee(s) whose wellness days or cost differ from the activities counted again' AS message
-         FROM partition_rows p JOIN sport_hr_employees h ON h.employee_id = p.employee_id
-         LEFT JOIN LATERAL (SELECT count(*) AS n FROM sport_activities a
-                             WHERE a.employee_id = p.employee_id AND a.started_at >= make_timestamptz(left(p.month, 4)::int, 1, 1, 0, 0, 0, 'UTC')
-                               AND a.started_at < make_timestamptz(left(p.month, 4)::int, right(p.month, 2)::int, 1, 0, 0, 0, 'UTC') + interval '1 month') a ON true
-        WHERE p.activities_ytd <> a.n
-           OR p.wellness_days <> CASE WHEN a.n >= ${p.wellness_min_activities} THEN ${p.wellness_days} ELSE 0 END
-           OR p.wellness_cost <> round(p.wellness_days * h.gross_annual_salary / ${lit(p.working_days_per_year)}, 2)`,
-    ),
-    sqlCheck(
-      'activities_of_known_employees',
-      `SELECT count(*) AS value, count(*) = 0 AS passed, '0 activities' AS threshold,
-              count(*) || ' activit(ies) of the month by employee(s) not in sport_hr_employees: the KPIs would miss them' ||
-              coalesce(' (e.g. ' || min(a.employee_id) || ')', '') AS message
-         FROM sport_activities a
-        WHERE a.started_at >= make_timestamptz(left($1, 4)::int, right($1, 2)::int, 1, 0, 0, 0, 'UTC')
-          AND a.started_at < make_timestamptz(left($1, 4)::int, right($1, 2)::int, 1, 0, 0, 0, 'UTC') + interval '1 month'
-          AND NOT EXISTS (SELECT 1 FROM sport_hr_employees h WHERE h.employee_id = a.employee_id)`,
-    ),
-  ];
-}
+const LIMIT_SQL = `CASE h.commute_mode WHEN 'walking_running' THEN round((:param_max_walk_km)::numeric * 1000) WHEN 'cycling_active' THEN round((:param_max_cycle_km)::numeric * 1000) END`;
+const DISTANCE_SQL = HAVERSINE_SQL('h.home_lat', 'h.home_lon', '(:param_office_lat)::float8', '(:param_office_lon)::float8');
+const MONTH_START = (month: string) => `make_timestamptz(left(${month}, 4)::int, right(${month}, 2)::int, 1, 0, 0, 0, 'UTC')`;
+
+export const EMPLOYEE_MONTHLY_CHECKS: readonly Check[] = [
+  sqlCheck(
+    'eligibility_reverified',
+    `SELECT count(*) AS value, count(*) = 0 AS passed, '0 employees' AS threshold,
+            count(*) || ' employee(s) whose distance or eligibility differs from the rules recomputed on sport_hr_employees' ||
+            coalesce(' (first: ' || min(p.employee_id) || ')', '') AS message
+       FROM partition_rows p JOIN sport_hr_employees h ON h.employee_id = p.employee_id
+      WHERE p.distance_m IS DISTINCT FROM ${DISTANCE_SQL}::int
+         OR p.eligible IS DISTINCT FROM coalesce(${DISTANCE_SQL} <= ${LIMIT_SQL}, false)`,
+  ),
+  sqlCheck(
+    'bonus_is_rate_times_salary',
+    `SELECT count(*) AS value, count(*) = 0 AS passed, '0 employees' AS threshold,
+            count(*) || ' bonus amount(s) not equal to round(rate × salary, 2) (0 when not eligible)' || coalesce(' (first: ' || min(p.employee_id) || ')', '') AS message
+       FROM partition_rows p JOIN sport_hr_employees h ON h.employee_id = p.employee_id
+      WHERE p.bonus_amount <> CASE WHEN p.eligible THEN round((:param_bonus_rate)::numeric * h.gross_annual_salary, 2) ELSE 0 END
+         OR p.gross_annual_salary <> h.gross_annual_salary OR p.bonus_rate <> (:param_bonus_rate)::numeric`,
+  ),
+  sqlCheck(
+    'wellness_reverified',
+    `SELECT count(*) AS value, count(*) = 0 AS passed, '0 employees' AS threshold,
+            count(*) || ' employee(s) whose wellness days or cost differ from the activities counted again' || coalesce(' (first: ' || min(p.employee_id) || ')', '') AS message
+       FROM partition_rows p JOIN sport_hr_employees h ON h.employee_id = p.employee_id
+       LEFT JOIN LATERAL (SELECT count(*) AS n FROM sport_activities a
+                           WHERE a.employee_id = p.employee_id AND a.started_at >= make_timestamptz(left(p.month, 4)::int, 1, 1, 0, 0, 0, 'UTC')
+                             AND a.started_at < ${MONTH_START('p.month')} + interval '1 month') a ON true
+      WHERE p.activities_ytd <> a.n
+         OR p.wellness_days <> CASE WHEN a.n >= (:param_wellness_min_activities)::int THEN (:param_wellness_days)::int ELSE 0 END
+         OR p.wellness_cost <> round(p.wellness_days * h.gross_annual_salary / (:param_working_days_per_year)::numeric, 2)`,
+  ),
+  sqlCheck(
+    'activities_of_known_employees',
+    `SELECT count(*) AS value, count(*) = 0 AS passed, '0 activities' AS threshold,
+            count(*) || ' activit(ies) of the month by employee(s) not in sport_hr_employees: the KPIs would miss them' ||
+            coalesce(' (e.g. ' || min(a.employee_id) || ')', '') AS message
+       FROM sport_activities a
+      WHERE a.started_at >= ${MONTH_START('$1')} AND a.started_at < ${MONTH_START('$1')} + interval '1 month'
+        AND NOT EXISTS (SELECT 1 FROM sport_hr_employees h WHERE h.employee_id = a.employee_id)`,
+  ),
+];
 
 /** Builds the pipeline for a set of rules (tests build variants; the registry holds the defaults). */
 export function employeeMonthlyPipeline(params: SportRuleParams = SPORT_RULE_PARAMS) {
@@ -232,7 +224,7 @@ export function employeeMonthlyPipeline(params: SportRuleParams = SPORT_RULE_PAR
       },
       key: ['employee_id', 'month'],
     },
-    checks: employeeMonthlyChecks(params),
+    checks: EMPLOYEE_MONTHLY_CHECKS,
     keepHistory: true,
     // A month may be empty only before the first hire; the KPIs of a month are never partial.
     maxRejectedRatio: 0,

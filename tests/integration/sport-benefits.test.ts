@@ -40,7 +40,7 @@ function sportRegistry(employeeMonthly = employeeMonthlyPipeline()): Registry {
   return createRegistry([sportHrDirectory, sportDeclaredSports, sportActivities, manual(employeeMonthly), manual(sportTeamMonthly), manual(sportCompanyMonthly)]);
 }
 
-const MONTHS = ['2025-01', '2025-02', '2025-03'];
+const MONTHS = ['2025-01', '2025-02'];
 let h: Harness;
 let slack: SlackReceiver;
 let ds: SportDataset;
@@ -50,11 +50,11 @@ beforeAll(async () => {
   slack = await startSlackReceiver();
   h = await createHarness({ registry, env: { NOTIFY_WEBHOOK_URL_SPORT: slack.url } });
   ds = generateSportDataset();
-  // The landing folders as the demo fills them; activities: January to March, and the days of the other planted defects.
-  const defectDays = ['2025-05-07', '2025-06-12', '2025-08-21'];
+  // The landing folders as the demo fills them; activities: January and February, and the days of the planted defects.
+  const defectDays = ['2025-03-18', '2025-05-07', '2025-06-12', '2025-08-21'];
   for (const f of ds.files) {
     const day = /activities-(\d{4}-\d{2}-\d{2})/.exec(f.path)?.[1];
-    if (day && !(day < '2025-04-01' || defectDays.includes(day))) continue;
+    if (day && !(day < '2025-03-01' || defectDays.includes(day))) continue;
     if (f.path.endsWith('employees.csv')) continue; // the workbook is the registered extract
     mkdirSync(path.join(h.landingDir, path.dirname(f.path)), { recursive: true });
     writeFileSync(path.join(h.landingDir, f.path), f.content);
@@ -71,7 +71,7 @@ afterAll(async () => {
 const q = async <T extends Record<string, unknown>>(sql: string, values: unknown[] = []) => (await h.pool.query<T>(sql, values)).rows;
 const defect = (kind: string) => ds.manifest.defects.filter((d) => d.kind === kind);
 
-async function backfill(pipeline: string, from: string, to: string, concurrency = 6) {
+async function backfill(pipeline: string, from: string, to: string, concurrency = 8) {
   const { handle } = await startOrAttachBackfill(h.client, h.config, registry.get(pipeline), { from, to, mode: 'missing', concurrency });
   const s = await handle.result();
   expect(s.failed, JSON.stringify(s.failures.slice(0, 3))).toBe(0);
@@ -98,8 +98,8 @@ describe('sport benefits: sources', () => {
   });
 
   it('activities: history posts nothing; each planted defect is quarantined with its reason or deduplicated', { timeout: 240_000 }, async () => {
-    await backfill('sport_activities', '2025-01-01', '2025-04-01');
-    for (const d of ['2025-05-07', '2025-06-12', '2025-08-21']) await h.run('sport_activities', d);
+    await backfill('sport_activities', '2025-01-01', '2025-03-01');
+    for (const d of ['2025-03-18', '2025-05-07', '2025-06-12', '2025-08-21']) await h.run('sport_activities', d);
     for (const kind of ['unknown-employee-activity', 'impossible-distance', 'impossible-duration']) {
       const [d] = defect(kind);
       const rows = await q<{ field: string; reason: string; line_no: number }>(
@@ -153,7 +153,7 @@ describe('sport benefits: KPIs', () => {
     const failed = await q(`SELECT pipeline, partition_key, check_name, message FROM check_results WHERE outcome = 'failed' AND pipeline LIKE 'sport\\_%\\_monthly' AND check_name <> 'cost_drift'`);
     expect(failed).toEqual([]);
     const flags = await q<{ employee_id: string; eligible: boolean }>(
-      `SELECT employee_id, eligible FROM sport_employee_monthly WHERE month = '2025-03' AND declared_distance_flag AND employee_id = ANY($1) ORDER BY employee_id`,
+      `SELECT employee_id, eligible FROM sport_employee_monthly WHERE month = '2025-02' AND declared_distance_flag AND employee_id = ANY($1) ORDER BY employee_id`,
       [defect('declared-distance-disagrees').map((d) => d.employeeId)],
     );
     expect(flags).toEqual([
@@ -185,11 +185,11 @@ describe('sport benefits: KPIs', () => {
       hrCsv.slice(1).map((_, i) => i + 2),
       hrCsv.slice(1).map((l) => JSON.stringify(Object.fromEntries(csvRow(l).map((v, i) => [header[i], v])))),
     ]);
-    const ndjson = ds.files.filter((f) => f.path.endsWith('.ndjson') && /activities-2025-0[1-3]/.test(f.path)).flatMap((f) => f.content.split('\n').filter(Boolean));
+    const ndjson = ds.files.filter((f) => f.path.endsWith('.ndjson') && /activities-2025-0[1-2]/.test(f.path)).flatMap((f) => f.content.split('\n').filter(Boolean));
     await h.pool.query(`CREATE TEMP TABLE raw_acts (rec jsonb)`);
     await h.pool.query(`INSERT INTO raw_acts SELECT unnest($1::jsonb[])`, [ndjson]);
     const team = 'Engineering';
-    const month = '2025-03';
+    const month = '2025-02';
     const expected = await q(
       `WITH hr AS (
          SELECT DISTINCT ON (rec->>'employee_id') rec->>'employee_id' AS id, rec->>'team' AS team, (rec->>'gross_annual_salary')::numeric AS salary,
@@ -198,12 +198,12 @@ describe('sport benefits: KPIs', () => {
        ), staff AS (
          SELECT *, round(2 * 6371.0088 * 1000 * asin(sqrt(sin(radians(lat - 47.2131) / 2) ^ 2 + cos(radians(47.2131)) * cos(radians(lat)) * sin(radians(lon + 1.5481) / 2) ^ 2))) AS dist,
                 CASE WHEN mode IN ('walking/running') THEN 15000 WHEN mode IN ('cycling', 'bike', 'vélo') THEN 25000 END AS lim
-           FROM hr WHERE team = $1 AND hired < '2025-04-01'
+           FROM hr WHERE team = $1 AND hired < '2025-03-01'
        ), acts AS (
          SELECT DISTINCT rec->>'activity_id' AS id, rec->>'employee_id' AS emp, (rec->>'start_time')::timestamptz AS at
            FROM raw_acts WHERE (rec->>'elapsed_s')::int <= 86400
        ), counts AS (
-         SELECT s.id, count(a.id) FILTER (WHERE a.at >= '2025-03-01Z' AND a.at < '2025-04-01Z') AS m, count(a.id) FILTER (WHERE a.at < '2025-04-01Z') AS ytd
+         SELECT s.id, count(a.id) FILTER (WHERE a.at >= '2025-02-01Z' AND a.at < '2025-03-01Z') AS m, count(a.id) FILTER (WHERE a.at < '2025-03-01Z') AS ytd
            FROM staff s LEFT JOIN acts a ON a.emp = s.id GROUP BY s.id
        )
        SELECT count(*)::int AS headcount,
@@ -225,49 +225,64 @@ describe('sport benefits: KPIs', () => {
   });
 });
 
-describe('sport benefits: replay after a rule change', () => {
-  it('5 % → 4 %: exactly the employee months go stale; recomputing moves the totals by the hand-computed amount; diff shows it', { timeout: 120_000 }, async () => {
-    const changed = sportRegistry(employeeMonthlyPipeline({ ...SPORT_RULE_PARAMS, bonus_rate: '0.04' }));
-    expect(await stalePartitions(h.pool, registry)).toEqual([]);
-    const stale = await stalePartitions(h.pool, changed);
-    expect(stale.map((s) => `${s.pipeline}/${s.partitionKey}`)).toEqual(MONTHS.map((m) => `sport_employee_monthly/${m}`));
+/** `backfill --stale` with `reg`'s rules: stale partitions in dependency order, until none (direct activity calls, the worker's code). */
+async function recomputeStale(reg: Registry): Promise<string[]> {
+  const acts = createActivities({ pool: h.pool, registry: reg, config: h.config, logger: createLogger('error'), client: h.client });
+  const reran: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    const todo = await stalePartitions(h.pool, reg);
+    if (todo.length === 0) break;
+    // The most upstream stale pipeline first: what it re-loads decides whether the next is still stale.
+    const pipeline = reg.order.find((p) => todo.some((t) => t.pipeline === p))!;
+    for (const s of todo.filter((t) => t.pipeline === pipeline)) {
+      const ing = await acts.ingest({ pipeline, partition: s.partitionKey });
+      await acts.validate({ pipeline, partition: s.partitionKey });
+      await acts.transform({ pipeline, partition: s.partitionKey });
+      await acts.load({ pipeline, partition: s.partitionKey, sourceChecksum: ing.sourceChecksum, startedAtMs: Date.now(), trigger: 'backfill' });
+      reran.push(`${pipeline}/${s.partitionKey}`);
+    }
+  }
+  return reran;
+}
 
+describe('sport benefits: replay after a rule change', () => {
+  const cents = (s: string) => BigInt(Number(s).toFixed(2).replace('.', '')); // amounts here are far below 2^53 cents
+
+  it('a change that moves no figure (declared-distance tolerance 2 → 2.5 km) recomputes the employee months only', { timeout: 120_000 }, async () => {
+    expect((await stalePartitions(h.pool, registry)).map((s) => `${s.pipeline}/${s.partitionKey}: ${s.reason}`)).toEqual([]);
+    const changed = sportRegistry(employeeMonthlyPipeline({ ...SPORT_RULE_PARAMS, declared_distance_tolerance_km: 2.5 }));
+    const stale = await stalePartitions(h.pool, changed);
+    // Directly: the months of the pipeline whose params changed; downstream only as "input is stale", until it re-loads.
+    expect(stale.filter((s) => s.reason.startsWith('definition changed')).map((s) => `${s.pipeline}/${s.partitionKey}`)).toEqual(MONTHS.map((m) => `sport_employee_monthly/${m}`));
+    expect(stale.filter((s) => !s.reason.startsWith('definition changed')).every((s) => /^input sport_(employee|team)_monthly\/.* is stale$/.test(s.reason))).toBe(true);
+    expect(await recomputeStale(changed)).toEqual(MONTHS.map((m) => `sport_employee_monthly/${m}`));
+    expect(await stalePartitions(h.pool, changed)).toEqual([]);
+  });
+
+  it('5 % → 4 %: recomputing moves the totals by the hand-computed amount, without re-reading a source; diff shows it per team', { timeout: 120_000 }, async () => {
+    const changed = sportRegistry(employeeMonthlyPipeline({ ...SPORT_RULE_PARAMS, bonus_rate: '0.04' }));
     const before = await q<{ month: string; total_cost: string }>(`SELECT month, total_cost::text FROM sport_company_monthly ORDER BY month`);
     // By hand: each eligible employee's bonus at 4 % minus at 5 %, with the TypeScript rules.
     const eligible = await q<{ month: string; salary: string }>(`SELECT month, gross_annual_salary::text AS salary FROM sport_employee_monthly WHERE eligible`);
-    const cents = (s: string) => BigInt(Number(s).toFixed(2).replace('.', '')); // amounts here are far below 2^53 cents
     const expectedDelta = new Map<string, bigint>();
     for (const e of eligible) expectedDelta.set(e.month, (expectedDelta.get(e.month) ?? 0n) + cents(bonusAmount(e.salary, '0.04')) - cents(bonusAmount(e.salary, '0.05')));
 
-    // `backfill --stale` with the changed rules: the stale partitions, then whatever they made stale (direct activity calls, same code).
-    const acts = createActivities({ pool: h.pool, registry: changed, config: h.config, logger: createLogger('error'), client: h.client });
-    const reran: string[] = [];
-    for (let round = 0; round < 4; round++) {
-      const todo = await stalePartitions(h.pool, changed);
-      if (todo.length === 0) break;
-      for (const pipeline of changed.order) {
-        for (const s of todo.filter((t) => t.pipeline === pipeline)) {
-          const ing = await acts.ingest({ pipeline, partition: s.partitionKey });
-          await acts.validate({ pipeline, partition: s.partitionKey });
-          await acts.transform({ pipeline, partition: s.partitionKey });
-          await acts.load({ pipeline, partition: s.partitionKey, sourceChecksum: ing.sourceChecksum, startedAtMs: Date.now(), trigger: 'backfill' });
-          reran.push(`${pipeline}/${s.partitionKey}`);
-        }
-      }
-    }
-    // Only derived datasets ran again (no source re-read), every month of each (the bonus is in every month).
-    expect(reran.every((r) => r.startsWith('sport_employee_monthly/') || r.startsWith('sport_team_monthly/') || r.startsWith('sport_company_monthly/'))).toBe(true);
-    expect(await q(`SELECT count(*)::int AS n FROM ledger WHERE pipeline IN ('sport_activities', 'sport_hr_directory') AND finished_at > now() - interval '1 minute'`)).toEqual([{ n: 0 }]);
+    const sourceRuns = `SELECT pipeline, partition_key, run_id, finished_at FROM ledger WHERE pipeline IN ('sport_activities', 'sport_hr_directory', 'sport_declared_sports') ORDER BY 1, 2`;
+    const sourcesBefore = await q(sourceRuns);
+    const reran = await recomputeStale(changed);
+    // Every month of the three derived datasets (the bonus is in every month), and nothing else.
+    expect(reran.sort()).toEqual(['sport_company_monthly', 'sport_employee_monthly', 'sport_team_monthly'].flatMap((p) => MONTHS.map((m) => `${p}/${m}`)));
+    expect(await q(sourceRuns)).toEqual(sourcesBefore);
     const after = await q<{ month: string; total_cost: string }>(`SELECT month, total_cost::text FROM sport_company_monthly ORDER BY month`);
     for (const [i, b] of before.entries()) {
       expect(cents(after[i]!.total_cost) - cents(b.total_cost), b.month).toBe(expectedDelta.get(b.month));
       expect(expectedDelta.get(b.month)! < 0n).toBe(true);
     }
 
-    // diff: before/after per team and in total, from the kept materializations.
+    // diff: before/after per team and in total, from the kept materializations (the tolerance change left team figures alone).
     const versions = await paramsVersions(h.pool, 'sport_team_monthly');
-    expect(versions).toHaveLength(2);
-    const d = await costDiff(h.pool, registry, { pipeline: 'sport_team_monthly', from: versions[0]!.version, to: versions[1]!.version, measure: 'total_cost' });
+    expect(versions.length).toBeGreaterThanOrEqual(2);
+    const d = await costDiff(h.pool, changed, { pipeline: 'sport_team_monthly' });
     const delta = after.reduce((s, a) => s + cents(a.total_cost), 0n) - before.reduce((s, b) => s + cents(b.total_cost), 0n);
     expect(cents(d.total.delta)).toBe(delta);
     expect(cents(d.total.before)).toBe(before.reduce((s, b) => s + cents(b.total_cost), 0n));
