@@ -2,7 +2,7 @@
  * ECharts options built from dashboard rows and the pipeline graph: pure functions, unit-tested
  * without a browser. The browser only calls `echarts.init(el).setOption(option)`.
  */
-import type { DashboardPanel } from '../core/dashboard';
+import type { DashboardPanel, StatusColor } from '../core/dashboard';
 import type { GraphEdge, GraphNode } from '../ops/lineage';
 
 /** The subset of an ECharts option these builders produce (plain JSON). */
@@ -22,6 +22,9 @@ function num(v: unknown): number | null {
  * A missing point is null (a gap), never zero.
  */
 export function panelOption(panel: DashboardPanel, rows: readonly Record<string, unknown>[]): ChartOption {
+  if (panel.chart === 'pie') return pieOption(panel, rows);
+  if (panel.chart === 'gauge') return gaugeOption(panel, rows);
+  if (panel.chart === 'kpi') return kpiOption(panel, rows);
   const xs: string[] = [];
   const xIndex = new Map<string, number>();
   for (const r of rows) {
@@ -110,4 +113,77 @@ export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEd
       },
     ],
   };
+}
+
+/** Hex colours of the status names (the same green, amber and red as the partition map). */
+export const STATUS_HEX: Readonly<Record<StatusColor, string>> = { green: '#2e9e4f', amber: '#e0a800', red: '#d43c3c' };
+
+/** A pie: one slice per row, named by `x`, sized by the first `y` column; null values are left out. */
+function pieOption(panel: DashboardPanel, rows: readonly Record<string, unknown>[]): ChartOption {
+  const col = panel.y[0] ?? '';
+  const data = rows.flatMap((r) => {
+    const v = num(r[col]);
+    return v === null ? [] : [{ name: String(r[panel.x]), value: v }];
+  });
+  return {
+    tooltip: { trigger: 'item', formatter: `{b}: {c}${panel.unit ? ` ${panel.unit}` : ''} ({d}%)` },
+    legend: { top: 0, right: 0, type: 'scroll', orient: 'vertical' },
+    series: [{ name: panel.title, type: 'pie', radius: ['35%', '70%'], center: ['40%', '55%'], label: { formatter: '{b}: {d}%' }, data }],
+  };
+}
+
+/**
+ * Gauges: one dial per row (title from `x`, value from the first `y` column), side by side, the
+ * axis line coloured by the declared bands (fractions of min..max). A null value shows "–".
+ */
+function gaugeOption(panel: DashboardPanel, rows: readonly Record<string, unknown>[]): ChartOption {
+  const min = panel.min ?? 0;
+  const max = panel.max ?? 100;
+  const col = panel.y[0] ?? '';
+  const stops = (panel.bands ?? []).map((b) => [(b.upTo - min) / (max - min), STATUS_HEX[b.color]] as const);
+  const n = Math.max(1, rows.length);
+  const unit = panel.unit ? ` ${panel.unit}` : '';
+  return {
+    tooltip: { formatter: `{b}: {c}${unit}` },
+    series: rows.map((r, i) => {
+      const v = num(r[col]);
+      return {
+        type: 'gauge',
+        name: String(r[panel.x] ?? col),
+        min,
+        max,
+        center: [`${((i + 0.5) * 100) / n}%`, '60%'],
+        radius: `${Math.min(75, 150 / n)}%`,
+        axisLine: { lineStyle: { width: 14, color: stops } },
+        pointer: { show: v !== null },
+        detail: { formatter: v === null ? '–' : `{value}${unit}`, fontSize: 18, offsetCenter: [0, '70%'] },
+        title: { offsetCenter: [0, '95%'] },
+        data: [{ name: String(r[panel.x] ?? col), value: v }],
+      };
+    }),
+  };
+}
+
+/** One number tile of a `kpi` panel. */
+export interface KpiTile {
+  readonly name: string;
+  /** The value as the database returned it (exact decimals stay text); "–" for null. */
+  readonly value: string;
+  /** Set when the value is a status name (green, amber, red). */
+  readonly status: StatusColor | null;
+}
+
+/**
+ * Number tiles from the first row: one per `y` column, in order. Not an ECharts chart: the option
+ * is `{ kpi: KpiTile[], unit }`, which console/assets/dashboard.js renders as HTML text.
+ */
+function kpiOption(panel: DashboardPanel, rows: readonly Record<string, unknown>[]): ChartOption {
+  const row = rows[0] ?? {};
+  const tiles: KpiTile[] = panel.y.map((col) => {
+    const v = row[col];
+    const value = v === null || v === undefined ? '–' : String(v);
+    const status = (['green', 'amber', 'red'] as const).find((c) => c === value) ?? null;
+    return { name: col, value, status };
+  });
+  return { kpi: tiles, unit: panel.unit ?? '' };
 }

@@ -32,9 +32,30 @@ export interface SelectFilter {
 
 export type DashboardFilter = DateFilter | SelectFilter;
 
-/** `line` and `bar` draw every `y` column per series; `bar-line` draws the first as bars, the rest as lines. */
-export const CHART_KINDS = ['line', 'bar', 'bar-line', 'table'] as const;
+/**
+ * `line` and `bar` draw every `y` column per series; `bar-line` draws the first as bars, the rest as lines.
+ * `pie` draws one slice per row (name from `x`, value from the first `y` column).
+ * `gauge` draws one dial per row (title from `x`, value from the first `y` column) over the panel's
+ * declared `bands`. `kpi` draws number tiles from the first row: one tile per `y` column, named by
+ * the column (alias it in SQL, e.g. `AS "Revenue (EUR)"`); `x` is not used. A tile whose value is
+ * `green`, `amber` or `red` is drawn in that status colour.
+ */
+export const CHART_KINDS = ['line', 'bar', 'bar-line', 'table', 'pie', 'gauge', 'kpi'] as const;
 export type ChartKind = (typeof CHART_KINDS)[number];
+
+/** Status colours of gauge bands and status tiles. */
+export const STATUS_COLORS = ['green', 'amber', 'red'] as const;
+export type StatusColor = (typeof STATUS_COLORS)[number];
+
+/**
+ * One band of a gauge: values up to `upTo` (inclusive, in the panel's unit) are drawn in `color`.
+ * Bands are listed in ascending `upTo`; the last one ends at the gauge's max. E.g. an occupancy
+ * rate: `[{ upTo: 60, color: 'amber' }, { upTo: 90, color: 'green' }, { upTo: 100, color: 'red' }]`.
+ */
+export interface GaugeBand {
+  readonly upTo: number;
+  readonly color: StatusColor;
+}
 
 export interface DashboardPanel {
   readonly id: string;
@@ -52,6 +73,12 @@ export interface DashboardPanel {
   readonly series?: string;
   /** Axis label, e.g. "°C" or "mm". */
   readonly unit?: string;
+  /** Gauge only (required there): coloured bands, ascending. */
+  readonly bands?: readonly GaugeBand[];
+  /** Gauge only: the dial's start. @default 0 */
+  readonly min?: number;
+  /** Gauge only: the dial's end; the last band must end here. @default 100 */
+  readonly max?: number;
 }
 
 export interface Dashboard {
@@ -102,6 +129,20 @@ export function defineDashboard(d: Dashboard): Dashboard {
     const highest = Math.max(0, ...[...p.query.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
     if (highest !== p.params.length) fail(`panel ${p.id}: query uses $1..$${highest} but params lists ${p.params.length}`);
     if (p.y.length === 0) fail(`panel ${p.id}: y must name at least one column`);
+    if (p.chart === 'gauge') {
+      const min = p.min ?? 0;
+      const max = p.max ?? 100;
+      const bands = p.bands ?? [];
+      if (!(max > min)) fail(`panel ${p.id}: gauge max must be above min`);
+      if (bands.length === 0) fail(`panel ${p.id}: a gauge needs bands`);
+      let prev = min;
+      for (const b of bands) {
+        if (!(STATUS_COLORS as readonly string[]).includes(b.color)) fail(`panel ${p.id}: band colour ${b.color} is not one of ${STATUS_COLORS.join(', ')}`);
+        if (!(b.upTo > prev)) fail(`panel ${p.id}: bands must ascend strictly from min (${b.upTo} after ${prev})`);
+        prev = b.upTo;
+      }
+      if (prev !== max) fail(`panel ${p.id}: the last band must end at max (${max}), not ${prev}`);
+    } else if (p.bands || p.min !== undefined || p.max !== undefined) fail(`panel ${p.id}: bands, min and max are for gauges only`);
   }
   if (d.refreshSeconds !== undefined && (d.refreshSeconds < 0 || !Number.isInteger(d.refreshSeconds))) fail('refreshSeconds must be a non-negative integer');
   return Object.freeze(d);

@@ -94,6 +94,57 @@ describe('chart options', () => {
     ]);
   });
 
+  it('draws a pie slice per row and leaves out null values', () => {
+    const o = panelOption({ ...panel, chart: 'pie', x: 'skill', y: ['missions'], series: undefined, unit: 'missions' }, [
+      { skill: 'TypeScript', missions: '12' },
+      { skill: 'SAP', missions: 3 },
+      { skill: 'COBOL', missions: null },
+    ]) as { series: { type: string; data: { name: string; value: number }[] }[] };
+    expect(o.series).toHaveLength(1);
+    expect(o.series[0]?.type).toBe('pie');
+    expect(o.series[0]?.data).toEqual([
+      { name: 'TypeScript', value: 12 },
+      { name: 'SAP', value: 3 },
+    ]);
+  });
+
+  it('draws one gauge dial per row with the declared bands as fractions of min..max', () => {
+    const gauge: DashboardPanel = { ...panel, chart: 'gauge', x: 'scope', y: ['occupancy_pct'], series: undefined, unit: '%', bands: [{ upTo: 60, color: 'amber' }, { upTo: 90, color: 'green' }, { upTo: 100, color: 'red' }] };
+    const o = panelOption(gauge, [
+      { scope: 'overall', occupancy_pct: '72.5' },
+      { scope: 'month', occupancy_pct: null },
+    ]) as { series: { type: string; name: string; data: { value: number | null }[]; axisLine: { lineStyle: { color: [number, string][] } }; detail: { formatter: string } }[] };
+    expect(o.series.map((s) => [s.type, s.name, s.data[0]?.value])).toEqual([
+      ['gauge', 'overall', 72.5],
+      ['gauge', 'month', null],
+    ]);
+    expect(o.series[0]?.axisLine.lineStyle.color).toEqual([
+      [0.6, '#e0a800'],
+      [0.9, '#2e9e4f'],
+      [1, '#d43c3c'],
+    ]);
+    expect(o.series[1]?.detail.formatter).toBe('–');
+    const scaled = panelOption({ ...gauge, min: 50, max: 150, bands: [{ upTo: 100, color: 'green' }, { upTo: 150, color: 'red' }] }, [{ scope: 'x', occupancy_pct: 1 }]) as { series: { axisLine: { lineStyle: { color: [number, string][] } } }[] };
+    expect(scaled.series[0]?.axisLine.lineStyle.color.map((c) => c[0])).toEqual([0.5, 1]);
+  });
+
+  it('makes kpi tiles from the first row, one per y column, exact text kept and status names flagged', () => {
+    const o = panelOption({ ...panel, chart: 'kpi', x: '', y: ['Revenue', 'Invoices', 'Pipeline status', 'Unpaid'], series: undefined, unit: '' }, [
+      { Revenue: '1234567.89', Invoices: 42, 'Pipeline status': 'amber', Unpaid: null },
+      { Revenue: '1', Invoices: 1, 'Pipeline status': 'green', Unpaid: 1 },
+    ]);
+    expect(o).toEqual({
+      kpi: [
+        { name: 'Revenue', value: '1234567.89', status: null },
+        { name: 'Invoices', value: '42', status: null },
+        { name: 'Pipeline status', value: 'amber', status: 'amber' },
+        { name: 'Unpaid', value: '–', status: null },
+      ],
+      unit: '',
+    });
+    expect((panelOption({ ...panel, chart: 'kpi', y: ['a'] }, []) as { kpi: unknown[] }).kpi).toEqual([{ name: 'a', value: '–', status: null }]);
+  });
+
   it('draws the graph from the derived datasets\' inputs, with clickable registered nodes', () => {
     expect(declaredInputs(weatherDaily as unknown as PipelineDefinition)).toEqual([{ input: 'hourly', pipeline: 'weather' }]);
     expect(declaredInputs(weather as unknown as PipelineDefinition)).toEqual([]);
@@ -119,6 +170,19 @@ describe('dashboard definitions', () => {
     const base = { name: 'x', title: 'X', description: '', sources: [], filters: [{ name: 'from', kind: 'date' as const, label: 'From', default: '2024-01-01' }] };
     expect(() => defineDashboard({ ...base, panels: [{ ...panel, query: 'SELECT $1, $2', params: ['from'] }] })).toThrow(/uses \$1..\$2 but params lists 1/);
     expect(() => defineDashboard({ ...base, panels: [{ ...panel, query: 'SELECT $1', params: ['city'] }] })).toThrow(DashboardDefinitionError);
+  });
+
+  it('refuses gauges without bands, with bands out of order or not ending at max, and bands on other kinds', () => {
+    const base = { name: 'x', title: 'X', description: '', sources: [], filters: [] };
+    const gauge: DashboardPanel = { ...panel, chart: 'gauge', bands: [{ upTo: 60, color: 'amber' }, { upTo: 100, color: 'green' }] };
+    expect(defineDashboard({ ...base, panels: [gauge] }).panels[0]?.chart).toBe('gauge');
+    expect(() => defineDashboard({ ...base, panels: [{ ...gauge, bands: [] }] })).toThrow(/a gauge needs bands/);
+    expect(() => defineDashboard({ ...base, panels: [{ ...gauge, bands: [{ upTo: 90, color: 'green' }, { upTo: 60, color: 'amber' }] }] })).toThrow(/ascend strictly/);
+    expect(() => defineDashboard({ ...base, panels: [{ ...gauge, bands: [{ upTo: 90, color: 'green' }] }] })).toThrow(/last band must end at max \(100\), not 90/);
+    expect(() => defineDashboard({ ...base, panels: [{ ...gauge, bands: [{ upTo: 100, color: 'blue' as 'red' }] }] })).toThrow(/band colour blue/);
+    expect(() => defineDashboard({ ...base, panels: [{ ...gauge, min: 100, max: 100 }] })).toThrow(/max must be above min/);
+    expect(() => defineDashboard({ ...base, panels: [{ ...panel, chart: 'pie', bands: gauge.bands }] })).toThrow(/for gauges only/);
+    expect(() => defineDashboard({ ...base, panels: [{ ...panel, chart: 'donut' as 'pie' }] })).toThrow(/unknown chart donut/);
   });
 });
 
