@@ -1,5 +1,6 @@
 /** Every KPI dashboard the console serves, in menu order. Business pipelines add theirs here. */
 import type { Dashboard } from '../../core/dashboard';
+import { sportBenefits } from './sport';
 import { rainfallMonthly, weatherDaily, weatherHourly } from './weather';
 
-export const dashboards: readonly Dashboard[] = [weatherHourly, weatherDaily, rainfallMonthly];
+export const dashboards: readonly Dashboard[] = [weatherHourly, weatherDaily, rainfallMonthly, sportBenefits];

@@ -20,7 +20,9 @@ import { bonusAmount } from '../../core/sport-benefits';
 import type { PipelineDefinition } from '../../core/pipeline';
 import { createLogger } from '../../infra/logger';
 import { startOrAttachBackfill } from '../../ops/backfill-client';
+import { dashboardData } from '../../ops/dashboards';
 import { costDiff, paramsVersions } from '../../ops/diff';
+import { sportBenefits } from '../../pipelines/dashboards/sport';
 import { sportActivities } from '../../pipelines/sport-activities';
 import { sportCompanyMonthly } from '../../pipelines/sport-company-monthly';
 import { sportDeclaredSports } from '../../pipelines/sport-declared-sports';
@@ -288,5 +290,18 @@ describe('sport benefits: replay after a rule change', () => {
     expect(cents(d.total.before)).toBe(before.reduce((s, b) => s + cents(b.total_cost), 0n));
     expect(d.groups.map((g) => g.group)).toEqual(['Customer Care', 'Engineering', 'Finance', 'Operations', 'People', 'Sales']);
     expect(d.groups.reduce((s, g) => s + cents(g.delta), 0n)).toBe(delta);
+
+    // The dashboard: its KPIs are the company month's, and its replay panel shows the same before/after.
+    const panels = await dashboardData(h.pool, sportBenefits, { from: '2025-01-01', to: '2025-03-01', team: null });
+    expect(panels.filter((p) => p.error)).toEqual([]);
+    const kpi = panels.find((p) => p.panel.id === 'kpis')!.rows[0]!;
+    const company = await q<{ total_cost: string; eligible_count: number; headcount: number }>(`SELECT total_cost::text, eligible_count, headcount FROM sport_company_monthly WHERE month = '2025-02'`);
+    expect(String(kpi['Total cost (EUR)'])).toBe(company[0]!.total_cost);
+    expect(Number(kpi['Eligible employees'])).toBe(company[0]!.eligible_count);
+    const replay = panels.find((p) => p.panel.id === 'replay')!.rows;
+    expect(replay.at(-1)).toMatchObject({ team: 'TOTAL' });
+    expect(cents(String(replay.at(-1)!.change_eur))).toBe(delta);
+    const oneTeam = await dashboardData(h.pool, sportBenefits, { from: '2025-01-01', to: '2025-03-01', team: 'Sales' });
+    expect(oneTeam.find((p) => p.panel.id === 'cost-per-team')!.rows.map((r) => r.team)).toEqual(['Sales']);
   });
 });
