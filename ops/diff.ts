@@ -50,6 +50,8 @@ export interface DiffResult {
   readonly to: string;
   readonly measure: string;
   readonly groupBy: string;
+  /** The one partition compared, or null for all. */
+  readonly partition: string | null;
   readonly groups: readonly ({ readonly group: string } & DiffFigures)[];
   readonly total: DiffFigures;
 }
@@ -64,6 +66,8 @@ export interface DiffOptions {
   readonly measure?: string;
   /** Target column grouped by. @default the first key column that is not `month` */
   readonly groupBy?: string;
+  /** Only this partition (e.g. `2025-12`, the year's figures of a year-to-date dataset). @default every partition */
+  readonly partition?: string;
 }
 
 function resolveVersion(versions: readonly ParamsVersion[], asked: string | undefined, fallbackIndex: number, what: string): string {
@@ -97,8 +101,8 @@ export async function costDiff(pool: Pick<Pool, 'query'>, registry: Registry, op
   const from = resolveVersion(versions, opts.from, versions.length - 2, 'from');
   const { rows } = await pool.query<{ grp: string | null; before: string; after: string; delta: string }>(
     `WITH h AS (SELECT * FROM materialization_history WHERE pipeline = $1),
-     parts AS (SELECT DISTINCT partition_key FROM h WHERE params_version IN ($2, $3)),
-     before AS (SELECT h.partition_key, h.rows FROM h WHERE h.params_version = $2),
+     parts AS (SELECT DISTINCT partition_key FROM h WHERE params_version IN ($2, $3) AND ($6::text IS NULL OR partition_key = $6)),
+     before AS (SELECT h.partition_key, h.rows FROM h JOIN parts USING (partition_key) WHERE h.params_version = $2),
      after AS (
        SELECT DISTINCT ON (h.partition_key) h.partition_key, h.rows
          FROM h JOIN parts USING (partition_key)
@@ -109,7 +113,7 @@ export async function costDiff(pool: Pick<Pool, 'query'>, registry: Registry, op
        SELECT r->>$4, 0, (r->>$5)::numeric FROM after, jsonb_array_elements(after.rows) r)
      SELECT grp, sum(x)::text AS before, sum(y)::text AS after, (sum(y) - sum(x))::text AS delta
        FROM v GROUP BY ROLLUP (grp) ORDER BY grp NULLS LAST`,
-    [def.name, from, to, groupBy, measure],
+    [def.name, from, to, groupBy, measure, opts.partition ?? null],
   );
   const total = rows.find((r) => r.grp === null) ?? { before: '0', after: '0', delta: '0' };
   return {
@@ -118,6 +122,7 @@ export async function costDiff(pool: Pick<Pool, 'query'>, registry: Registry, op
     to,
     measure,
     groupBy,
+    partition: opts.partition ?? null,
     groups: rows.filter((r) => r.grp !== null).map((r) => ({ group: r.grp!, before: r.before, after: r.after, delta: r.delta })),
     total: { before: total.before, after: total.after, delta: total.delta },
   };

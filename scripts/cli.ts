@@ -167,6 +167,7 @@ program
   .option('--to <version>', 'params version after (or a unique prefix); default: the newest')
   .option('--measure <column...>', 'numeric columns to compare; default: bonus_cost, wellness_cost, total_cost when present')
   .option('--by <column>', 'column to group by; default: the first key column that is not month')
+  .option('--partition <key>', 'compare one partition only, e.g. 2025-12 (default: every partition, summed)')
   .option('--versions', 'list the params versions kept instead')
   .option('--json', 'print the diff as JSON')
   .action(async (pipeline: string, opts: import('./commands/diff').DiffCommandOptions) =>

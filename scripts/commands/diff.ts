@@ -14,6 +14,7 @@ export interface DiffCommandOptions {
   readonly to?: string;
   readonly measure?: string[];
   readonly by?: string;
+  readonly partition?: string;
   readonly versions?: boolean;
   readonly json?: boolean;
 }
@@ -29,7 +30,7 @@ function defaultMeasures(pipeline: string): string[] | undefined {
 export function renderDiff(results: readonly DiffResult[]): string {
   const first = results[0];
   if (!first) return '';
-  const out = [`${first.pipeline}: params version ${first.from} → ${first.to}, per ${first.groupBy}`];
+  const out = [`${first.pipeline}${first.partition ? ` ${first.partition}` : ' (all partitions summed)'}: params version ${first.from} → ${first.to}, per ${first.groupBy}`];
   for (const r of results) {
     out.push('', `${r.measure}`);
     const rows = [...r.groups.map((g) => [g.group, g.before, g.after, g.delta]), ['TOTAL', r.total.before, r.total.after, r.total.delta]];
@@ -52,7 +53,7 @@ export async function diffCommand(pipeline: string, opts: DiffCommandOptions): P
     }
     const measures = opts.measure?.length ? opts.measure : (defaultMeasures(pipeline) ?? [undefined]);
     const results: DiffResult[] = [];
-    for (const m of measures) results.push(await costDiff(pool, registry, { pipeline, from: opts.from, to: opts.to, measure: m, groupBy: opts.by }));
+    for (const m of measures) results.push(await costDiff(pool, registry, { pipeline, from: opts.from, to: opts.to, measure: m, groupBy: opts.by, partition: opts.partition }));
     process.stdout.write(opts.json ? `${JSON.stringify(results, null, 2)}\n` : renderDiff(results));
   });
 }
