@@ -35,6 +35,10 @@ const Env = z.object({
    * until its next run replaces them)
    */
   DATAPULSE_KEEP_INTERMEDIATES: z.enum(['', '0', '1', 'true', 'false']).optional(),
+  /**
+   * Params overrides per pipeline, JSON: `{"sport_employee_monthly":{"bonus_rate":"0.04"}}` (see
+   * paramOverridesFromEnv). Every worker and CLI of a deployment must see the same value. @default unset
+   */
   DATAPULSE_PARAMS: z.string().optional(),
 });
 
