@@ -172,13 +172,16 @@ describe('sport benefits: KPIs', () => {
       let quoted = false;
       for (let i = 0; i < line.length; i++) {
         const c = line[i]!;
-        if (quoted) {
-          if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
-          else if (c === '"') quoted = false;
-          else cur += c;
-        } else if (c === '"') quoted = true;
-        else if (c === ',') out.push(cur), (cur = '');
-        else cur += c;
+        if (quoted && c === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (quoted && c === '"') quoted = false;
+        else if (quoted) cur += c;
+        else if (c === '"') quoted = true;
+        else if (c === ',') {
+          out.push(cur);
+          cur = '';
+        } else cur += c;
       }
       return [...out, cur];
     };
