@@ -157,13 +157,21 @@ describe('chart options', () => {
       ['weather_daily', '/pipelines/weather_daily', 300],
     ]);
     expect(s?.links).toHaveLength(1);
-    expect(pipelineGraph(registry).edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual(['city_weather->city_weather_monthly', 'city_weather_monthly->city_weather_monthly', 'weather->weather_daily']);
+    expect(pipelineGraph(registry).edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual([
+      'city_weather->city_weather_monthly',
+      'city_weather_monthly->city_weather_monthly',
+      'sport_activities->sport_employee_monthly',
+      'sport_employee_monthly->sport_team_monthly',
+      'sport_hr_directory->sport_employee_monthly',
+      'sport_team_monthly->sport_company_monthly',
+      'weather->weather_daily',
+    ]);
   });
 });
 
 describe('dashboard definitions', () => {
-  it('ships the weather dashboards, each panel binding only declared filters', () => {
-    expect(dashboards.map((d) => d.name)).toEqual(['weather-hourly', 'weather-daily', 'rainfall-monthly']);
+  it('ships the weather and sport dashboards, each panel binding only declared filters', () => {
+    expect(dashboards.map((d) => d.name)).toEqual(['weather-hourly', 'weather-daily', 'rainfall-monthly', 'sport-benefits']);
   });
 
   it('refuses a panel whose placeholders and params disagree, and unknown params', () => {
