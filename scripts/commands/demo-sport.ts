@@ -114,7 +114,7 @@ export async function sportDemo(client: Client, config: Config, pool: Pool): Pro
       say(`            ${p}/all: ${s.rowsLoaded} loaded, ${s.rowsQuarantined} quarantined, ${s.rowsDeduplicated} deduplicated`);
     }
     const acts = registry.get('sport_activities');
-    const { handle } = await startOrAttachBackfill(client, config, acts, { from: '2025-01-01', to: '2026-01-01', mode: 'missing', concurrency: 16, execution: 'local-activities' });
+    const { handle } = await startOrAttachBackfill(client, config, acts, { from: '2025-01-01', to: '2026-01-01', mode: 'missing', concurrency: 12 });
     say(`Backfill:   sport_activities [2025-01-01, 2026-01-01) (history: recorded in the Slack outbox as suppressed, never posted)`);
     failed += (await follow(client, config, handle.workflowId))?.failed ?? 1;
     say('            derived months fill in by automation: sport_employee_monthly → sport_team_monthly → sport_company_monthly');
