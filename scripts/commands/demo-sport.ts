@@ -68,12 +68,27 @@ async function backfillMonths(client: Client, config: Config, reg: Registry, pip
   return (await follow(client, config, handle.workflowId))?.failed ?? 1;
 }
 
-/** Waits for automation to bring the derived months up to date under `reg`; backfills what it left (in order). */
-async function settleDerived(client: Client, config: Config, pool: Pool, reg: Registry, taskQueue: string, timeoutMs: number): Promise<number> {
-  const settled = async () =>
-    (await stalePartitions(pool, reg, { pipelines: [...DERIVED] })).length === 0 && (await Promise.all(DERIVED.map((p) => loadedMonths(pool, p)))).every((n) => n === 12);
-  if (await waitUntil('automation to fill the derived months', settled, timeoutMs)) return 0;
-  say('            backfilling what automation left (datapulse backfill <pipeline> --from 2025-01 --to 2026-01)');
+/**
+ * Waits for automation to bring the derived months up to date under `reg` — as long as it makes
+ * progress (`idleMs` without any load ends the wait) — then backfills what it left, in order.
+ */
+async function settleDerived(client: Client, config: Config, pool: Pool, reg: Registry, taskQueue: string, idleMs: number): Promise<number> {
+  let last = '';
+  let deadline = Date.now() + idleMs;
+  for (;;) {
+    const stale = (await stalePartitions(pool, reg, { pipelines: [...DERIVED] })).length;
+    const loaded = await Promise.all(DERIVED.map((p) => loadedMonths(pool, p)));
+    if (stale === 0 && loaded.every((n) => n === 12)) return 0;
+    const line = `${DERIVED.map((p, i) => `${p.replace('sport_', '')} ${loaded[i]}/12`).join('  ·  ')}${stale ? `  (${stale} stale)` : ''}`;
+    if (line !== last) {
+      say(`            ${line}`);
+      deadline = Date.now() + idleMs;
+      last = line;
+    }
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  say('            automation went quiet: backfilling what it left (datapulse backfill <pipeline> --from 2025-01 --to 2026-01)');
   let failed = 0;
   for (const p of DERIVED) failed += await backfillMonths(client, config, reg, p, 'missing', taskQueue);
   return failed;
@@ -118,7 +133,7 @@ export async function sportDemo(client: Client, config: Config, pool: Pool): Pro
     say(`Backfill:   sport_activities [2025-01-01, 2026-01-01) (history: recorded in the Slack outbox as suppressed, never posted)`);
     failed += (await follow(client, config, handle.workflowId))?.failed ?? 1;
     say('            derived months fill in by automation: sport_employee_monthly → sport_team_monthly → sport_company_monthly');
-    failed += await settleDerived(client, config, pool, registry, config.taskQueue, 45_000);
+    failed += await settleDerived(client, config, pool, registry, config.taskQueue, 20_000);
     const q = await pool.query<{ pipeline: string; field: string; reason: string; n: number }>(
       `SELECT pipeline, field, min(reason) AS reason, count(*)::int AS n FROM quarantine WHERE pipeline LIKE 'sport\\_%' GROUP BY 1, 2 ORDER BY 1, 2`,
     );
@@ -183,7 +198,7 @@ async function replay(client: Client, config: Config, pool: Pool): Promise<numbe
   try {
     say('            datapulse backfill sport_employee_monthly --from 2025-01 --to 2026-01 --stale   (automation re-runs the team and company months whose inputs changed)');
     failed += await backfillMonths(client, config, changed, 'sport_employee_monthly', 'stale', taskQueue);
-    failed += await settleDerived(client, config, pool, changed, taskQueue, 30_000);
+    failed += await settleDerived(client, config, pool, changed, taskQueue, 20_000);
     const d = await costDiff(pool, changed, { pipeline: 'sport_team_monthly', partition: '2025-12' });
     const diffs = [d, await costDiff(pool, changed, { pipeline: 'sport_team_monthly', partition: '2025-12', measure: 'bonus_cost' })];
     say('            datapulse diff sport_team_monthly --partition 2025-12');
@@ -201,7 +216,7 @@ async function replay(client: Client, config: Config, pool: Pool): Promise<numbe
   // Back to the rules the demo's worker runs with.
   say('            restoring bonus_rate 0.05: backfill --stale with the current rules');
   failed += await backfillMonths(client, config, registry, 'sport_employee_monthly', 'stale');
-  failed += await settleDerived(client, config, pool, registry, config.taskQueue, 30_000);
+  failed += await settleDerived(client, config, pool, registry, config.taskQueue, 20_000);
   say(`            company 2025 cost back to ${(await companyDecember(pool)).total_cost} EUR; console: dashboards/sport-benefits (replay panel: before/after)`);
   return failed;
 }
