@@ -8,16 +8,9 @@
  * - Slack down (connection refused), then rate-limiting (429 + Retry-After): posts wait and retry,
  *   the drain workflow does not fail, and every message arrives once;
  * - a drain that finds its channel locked by another (a zombie attempt) posts nothing; without a
- *   webhook URL keys wait;
- * - the registered `sport_activities` pipeline: a live drop posts each new activity once through the
- *   outbox, with the worker SIGKILLed mid-post, and a re-loaded day posts nothing.
+ *   webhook URL keys wait.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPartition } from '../../ops/partition-runs';
-import { writeHrWorkbook } from '../../scripts/generate-sport';
-import { generateSportDataset } from '../../scripts/sport-dataset';
 import { createNotificationActivities, enqueueNotifications, notifyChannel } from '../../activities/notifications';
 import { createLogger } from '../../infra/logger';
 import { createFaultFixture, type FaultFixture } from './fault-fixture';
@@ -149,45 +142,3 @@ describe('Slack posts exactly once', () => {
     }
   });
 });
-
-describe('Slack posts exactly once from the registered sport_activities pipeline', () => {
-  it('a live drop posts each activity once, also with the worker killed mid-post and the day re-loaded', { timeout: 240_000 }, async () => {
-    const ds = generateSportDataset();
-    mkdirSync(path.join(f.landingDir, 'sport_hr_directory'), { recursive: true });
-    mkdirSync(path.join(f.landingDir, 'sport_activities'), { recursive: true });
-    await writeHrWorkbook(ds, path.join(f.landingDir, 'sport_hr_directory', 'employees.xlsx'));
-    const cfg = { taskQueue: f.taskQueue };
-    await (await startPartition(f.client, cfg, { pipeline: 'sport_hr_directory', partition: 'all', trigger: 'run' })).result();
-    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-    const ids = ['R1', 'R2', 'R3', 'R4', 'R5'].map((k) => `${k}-${day}`);
-    const events = ids.map((activity_id, i) => ({ activity_id, employee_id: `E000${i + 1}`, start_time: `${day}T2${i}:00:00Z`, sport: 'running', distance_m: 5000 + i, elapsed_s: 1800 }));
-    writeFileSync(path.join(f.landingDir, 'sport_activities', `activities-${day}.ndjson`), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const before = slack.all.length;
-    const posts = () => slack.all.slice(before).map((p) => p.text);
-
-    await (await startPartition(f.client, cfg, { pipeline: 'sport_activities', partition: day, trigger: 'run' })).result();
-    await waitFor('two posts', () => posts().length >= 2, { timeoutMs: 60_000 });
-    const heldText = await slack.holdNext();
-    expect(await worker.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-    slack.release();
-    worker = spawnWorker(env());
-    await waitForPoller(f.client, f.taskQueue, worker);
-    // The drainer's activity is retried on the new worker: the held key is in doubt, the others go out once.
-    await waitFor('the other posts', async () => (await statusesOf(ids)).filter((s) => s === 'posted').length === 4, { timeoutMs: 120_000 });
-    const first = (id: string) => ds.employees.find((e) => e.employeeId === id)!.firstName;
-    expect([...posts()].sort()).toEqual(events.map((e) => `Bravo ${first(e.employee_id)}! ${(e.distance_m / 1000).toFixed(1)} km of running in 30 min`).sort());
-    expect((await statusesOf(ids)).filter((s) => s === 'in_doubt')).toHaveLength(1);
-    expect(heldText).toMatch(/^Bravo /);
-
-    // The day re-loaded (a re-run, a replay): nothing enqueued, nothing posted.
-    await (await startPartition(f.client, cfg, { pipeline: 'sport_activities', partition: day, trigger: 'run' })).result();
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(posts()).toHaveLength(5);
-  });
-});
-
-async function statusesOf(keys: readonly string[]): Promise<string[]> {
-  const { rows } = await f.pool.query<{ status: string }>(`SELECT status FROM notification_outbox WHERE channel = 'sport' AND key = ANY($1) ORDER BY key`, [keys]);
-  return rows.map((r) => r.status);
-}
-
