@@ -17,6 +17,8 @@ export const AlertKind = {
   CHECK_FAILED: 'check-failed',
   /** A volume check failed with severity warning: the partition goes on, someone should look. */
   VOLUME_ANOMALY: 'volume-anomaly',
+  /** A check declared with `alert: true` failed with severity warning (e.g. a cost drift): the partition goes on. */
+  CHECK_WARNING: 'check-warning',
   /** A backfill finished with failed partitions: one summary instead of one alert per partition. */
   BACKFILL_FAILED: 'backfill-failed',
 } as const;
@@ -94,7 +96,9 @@ export function formatAlert(alert: Alert, config: UiConfig): string {
   const headline =
     alert.kind === AlertKind.VOLUME_ANOMALY
       ? `:warning: *DataPulse volume anomaly in ${esc(p)}/${esc(partition)}* (warning: the partition goes on)`
-      : alert.kind === AlertKind.CHECK_FAILED
+      : alert.kind === AlertKind.CHECK_WARNING
+        ? `:warning: *DataPulse check warning in ${esc(p)}/${esc(partition)}* (the partition goes on)`
+        : alert.kind === AlertKind.CHECK_FAILED
         ? `:rotating_light: *DataPulse ${esc(p)}/${esc(partition)} failed a blocking check*`
         : `:rotating_light: *DataPulse ${esc(p)}/${esc(partition)} failed${alert.step ? ` in ${esc(alert.step)}` : ''}*`;
   lines.push(headline);

@@ -21,6 +21,7 @@ import { automationWorkflowId, UPSTREAM_LOADED_SIGNAL, type UpstreamLoad } from 
 import { FailureType, nonRetryable } from './errors';
 import { resolveInputs } from './sources/derived';
 import { staleKeys } from './staleness';
+import { notifyChannel } from './notifications';
 
 export interface PlanAutomationInput {
   /** The downstream pipeline whose automation workflow asks. */
@@ -52,6 +53,7 @@ export function createAutomationActivities(deps: AutomationActivityDeps) {
    * later partitions included) and has `automation` other than `manual`. Returns those pipelines.
    */
   async function notifyDownstream(input: { pipeline: string; partition: string }): Promise<string[]> {
+    await wakeNotifications(input.pipeline);
     const targets = [
       ...new Set(
         graphEdges(deps.registry.pipelines)
@@ -74,6 +76,21 @@ export function createAutomationActivities(deps: AutomationActivityDeps) {
       });
     }
     return targets;
+  }
+
+  /**
+   * A pipeline that declares `notify`: wakes its channel's drain workflow when the outbox holds
+   * pending keys (enqueued by the load that just committed). Retried with notifyDownstream until
+   * delivered, so a worker dying after the load loses no wake-up; keys left pending are also posted
+   * by the next wake-up of the channel.
+   */
+  async function wakeNotifications(pipeline: string): Promise<void> {
+    const channel = deps.registry.get(pipeline).notify?.channel;
+    if (!channel) return;
+    const { rows } = await deps.pool.query(`SELECT 1 FROM notification_outbox WHERE channel = $1 AND status = 'pending' LIMIT 1`, [channel]);
+    if (rows.length === 0) return;
+    if (!deps.client) throw nonRetryable(FailureType.CONFIG, 'this worker has no Temporal client to wake the notification drainer');
+    await notifyChannel(deps.client, Context.current().info.taskQueue, { channel });
   }
 
   async function planAutomation(input: PlanAutomationInput): Promise<PlanAutomationResult> {

@@ -34,6 +34,8 @@ export interface CheckRunInput {
   readonly staging: string;
   /** The target's column types: checks name target columns (validated when the pipeline is defined). */
   readonly columns: Readonly<Record<string, SqlType>>;
+  /** The pipeline's params: custom SQL checks bind the scalar ones as `:param_<name>`. @default {} */
+  readonly params?: Readonly<Record<string, unknown>>;
 }
 
 /** Name of the temporary view custom SQL checks read: the partition's rows in the target's columns. */
@@ -113,7 +115,20 @@ async function measure(client: PoolClient, c: Check, input: CheckRunInput): Prom
     case CheckKind.SQL: {
       // Bind exactly the parameters the query uses ($1 partition, $2 pipeline): PostgreSQL rejects extra ones.
       const used = Math.max(0, ...[...c.query.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
-      const { rows } = await client.query<Record<string, unknown>>(c.query, [input.partition, input.pipeline].slice(0, used));
+      const values: unknown[] = [input.partition, input.pipeline].slice(0, used);
+      const positions = new Map<string, string>();
+      const params = input.params ?? {};
+      const text = c.query.replace(/(?<![:\w]):param_([a-z_][a-z0-9_]*)/g, (_, name: string) => {
+        const v = params[name];
+        if (v === undefined || (v !== null && typeof v === 'object')) throw Object.assign(new Error(`sql check ${c.name} uses :param_${name}, which is not a scalar param of the pipeline`), { code: '42P02' });
+        let p = positions.get(name);
+        if (!p) {
+          values.push(v);
+          positions.set(name, (p = `$${values.length}`));
+        }
+        return p;
+      });
+      const { rows } = await client.query<Record<string, unknown>>(text, values);
       return evaluateSql(c, rows);
     }
   }

@@ -295,13 +295,15 @@ export function createNotificationActivities(deps: NotificationActivityDeps) {
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;
 
 /**
- * Wakes channel `channel`'s drain workflow (`notifications/<channel>`), starting it on `taskQueue`
+ * Wakes channel `channel`'s drain workflow (`notifications/<taskQueue>/<channel>`), starting it on `taskQueue`
  * if it is not running (signal-with-start): call after enqueueing live keys. Only the channel name
  * (and the idle time) enters the workflow's input.
  */
 export async function notifyChannel(client: Client, taskQueue: string, input: { channel: string; idleMs?: number }): Promise<{ workflowId: string }> {
   assertChannel(input.channel);
-  const workflowId = `notifications/${input.channel}`;
+  // The task queue is part of the id (as for automation): deployments sharing a Temporal namespace
+  // (one per schema and queue) each get their own drainer, reading their own outbox.
+  const workflowId = `notifications/${taskQueue}/${input.channel}`;
   await client.workflow.signalWithStart('notificationsWorkflow', {
     workflowId,
     taskQueue,

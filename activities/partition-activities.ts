@@ -30,6 +30,7 @@ import { readDerived, recordConsumedInputs } from './sources/derived';
 import { ensureTargetTable, PARTITION_COLUMN } from './target';
 import { countUnplaced, unplacedRefusal } from './unplaced';
 import type { UnplacedRow } from './catalog';
+import { enqueueRowNotifications, quarantineUnknownReferences, recordMaterialization } from './row-effects';
 import type { FailureInput, IngestInput, IngestResult, LoadInput, LoadResult, PartitionRef, TransformResult, ValidateResult } from './types';
 
 export interface ActivityDeps {
@@ -302,6 +303,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
           `${stg} (dp_seq, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record, ${columns.map(([col]) => ident(col, 'column')).join(', ')})`,
           lines(),
         );
+        await quarantineUnknownReferences(client, def, stg, raw, registry);
         const q = await client.query(
           `INSERT INTO quarantine (pipeline, partition_key, source_file, line_no, field, reason, raw_value, record)
            SELECT $1, $2, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record::jsonb FROM ${stg} WHERE dp_reason IS NOT NULL`,
@@ -337,12 +339,13 @@ export function createPartitionActivities(deps: ActivityDeps) {
       );
     }
     if (!def.checks?.length) return counts;
-    const results = await runChecks(pool, def.checks, { ...ref, rowsValid: counts.rowsValid, staging: stg, columns: def.target.columns }, () =>
+    const results = await runChecks(pool, def.checks, { ...ref, rowsValid: counts.rowsValid, staging: stg, columns: def.target.columns, params: def.params }, () =>
       c && !c.info.isLocal ? c.heartbeat() : undefined,
     );
     logger.info({ checks: results.map((r) => `${r.name}:${r.outcome}`) }, 'checked');
     if (results.some(isBlockingFailure)) throw nonRetryable(FailureType.CHECK_FAILED, blockingFailureMessage(results));
-    const warnings = results.filter(isWarning).map((r) => ({ check: r.name, kind: r.kind, message: r.message }));
+    const alerting = new Set((def.checks ?? []).filter((ch) => ch.alert).map((ch) => ch.name));
+    const warnings = results.filter(isWarning).map((r) => ({ check: r.name, kind: r.kind, message: r.message, ...(alerting.has(r.name) ? { alert: true } : {}) }));
     return warnings.length ? { ...counts, warnings } : counts;
   }
 
@@ -448,6 +451,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
           counts.data_checksum,
         ],
       );
+      if (def.notify) await enqueueRowNotifications(client, def, stg, input);
+      if (def.keepHistory) await recordMaterialization(client, def, registry, stg, input.partition, c?.info.workflowExecution?.runId ?? null);
       if (!deps.config.keepIntermediates) await client.query(`DROP TABLE ${raw}, ${stg}`);
       return {
         rowsIn: counts.rows_in,

@@ -35,6 +35,8 @@ export interface CheckWarning {
   /** Check kind (core/checks.ts CheckKind); `volume` warnings alert. */
   readonly kind: string;
   readonly message: string;
+  /** The check was declared with `alert: true`: its failure alerts (outside backfills). */
+  readonly alert?: boolean;
 }
 
 export interface TransformResult {
@@ -45,6 +47,11 @@ export interface TransformResult {
 export interface LoadInput extends PartitionRef {
   readonly sourceChecksum: string;
   readonly startedAtMs: number;
+  /**
+   * Who started the run (the partition workflow's trigger): a `backfill` loads history, whose
+   * notifications (PipelineDefinition.notify) are recorded but never posted. @default "run"
+   */
+  readonly trigger?: string;
 }
 
 export interface LoadResult {

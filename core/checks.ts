@@ -33,11 +33,14 @@ export interface CheckOptions {
   readonly severity?: CheckSeverity;
   /** Name stored with the results and shown in messages. @default derived from the kind and columns, e.g. `unique(location_id,time)` */
   readonly name?: string;
+  /** A failing warning also alerts (activities/alerts.ts `check-warning`), outside backfills. @default false */
+  readonly alert?: boolean;
 }
 
 interface CheckBase {
   readonly name: string;
   readonly severity: CheckSeverity;
+  readonly alert?: boolean;
 }
 
 export interface NotNullCheck extends CheckBase {
@@ -110,7 +113,7 @@ function base(kind: CheckKind, derivedName: string, opts: CheckOptions | undefin
   if (severity !== CheckSeverity.BLOCKING && severity !== CheckSeverity.WARNING) throw new CheckDefinitionError(`${kind}: unknown severity ${String(severity)}`);
   const name = opts?.name ?? derivedName;
   if (!NAME_RE.test(name)) throw new CheckDefinitionError(`invalid check name ${JSON.stringify(name)}: lower-case letters, digits and _(),.>- (max 100)`);
-  return { name, severity };
+  return opts?.alert ? { name, severity, alert: true } : { name, severity };
 }
 
 function ratioIn01(kind: string, what: string, v: number): number {
@@ -199,7 +202,8 @@ export function volume(
  * and the pipeline as $2, runs with the DataPulse schema on the search path and reads the
  * partition's rows from the temporary view `partition_rows` (the target's columns, typed, as they
  * will load), e.g. `SELECT count(*) AS value, count(*) > 0 AS passed FROM partition_rows`; anything
- * it writes is rolled back.
+ * it writes is rolled back. `:param_<name>` binds the pipeline's scalar param `name` (as text: cast
+ * it, `(:param_rate)::numeric`), so a check follows a params change without being rewritten.
  */
 export function sql(name: string, query: string, opts: Omit<CheckOptions, 'name'> = {}): SqlCheck {
   if (!query.trim()) throw new CheckDefinitionError(`sql check ${name}: empty query`);

@@ -243,6 +243,51 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * late on the console's overview and the freshness alert. @default 2 partitions (hourly: 120 min, daily: 2 days)
    */
   readonly freshness?: { readonly expectWithinMinutes: number };
+  /**
+   * Row-level references resolved at validate: a valid row whose `column` is not found in
+   * `table.refColumn` (a target table of the DataPulse schema, compared as text) is quarantined with
+   * the reason `unknown <column> <value>: not in <table>.<refColumn>` instead of loading. The
+   * referenced table must exist (its pipeline loaded once), or the partition fails naming it.
+   * Unlike the `references` check (which reports), this keeps the rows out. @default []
+   */
+  readonly quarantineUnknown?: readonly RowReference[];
+  /**
+   * One outside message per new row, exactly once (activities/notifications.ts: the outbox ledger
+   * keyed by `key`), enqueued in the load's transaction. Rows of a backfill, and rows older than
+   * `maxAgeHours` at load, are recorded as history (never posted).
+   */
+  readonly notify?: NotifySpec;
+  /**
+   * Keep every materialization of each partition in `materialization_history` (per params version),
+   * so `datapulse diff` can compare figures before and after a params change. @default false
+   */
+  readonly keepHistory?: boolean;
+}
+
+/** A row-level reference (see PipelineDefinition.quarantineUnknown). */
+export interface RowReference {
+  readonly column: string;
+  readonly table: string;
+  readonly refColumn: string;
+}
+
+/** One message per new row (see PipelineDefinition.notify). */
+export interface NotifySpec {
+  /** Outbox channel (lower-case identifier): the webhook is `NOTIFY_WEBHOOK_URL_<CHANNEL>`. */
+  readonly channel: string;
+  /** Target column whose value identifies a row's message once and for all (e.g. an activity id). */
+  readonly key: string;
+  /** Target column (timestamptz) of the row's event time: older than `maxAgeHours` at load is history. */
+  readonly timeColumn: string;
+  /** @default 36 */
+  readonly maxAgeHours?: number;
+  /**
+   * Columns of another target table joined on `on` = `join.refColumn` (LEFT JOIN), given to
+   * `message` as `<column>` too (e.g. the first name from the HR directory).
+   */
+  readonly join?: { readonly on: string; readonly table: string; readonly refColumn: string; readonly columns: readonly string[] };
+  /** The message text for one row (pure; target columns as read back from PostgreSQL, plus joined columns). */
+  readonly message: (row: Readonly<Record<string, unknown>>) => string;
 }
 
 /** Thrown when a pipeline definition is inconsistent. */
@@ -300,6 +345,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     if ((src.sheet !== undefined || src.headerRow !== undefined) && format !== 'xlsx') fail('source.sheet and source.headerRow apply to format "xlsx" only');
     if (src.sensorIntervalSeconds !== undefined && !(src.sensorIntervalSeconds >= 1)) fail('source.sensorIntervalSeconds must be at least 1');
     if (src.headerRow !== undefined && (!Number.isInteger(src.headerRow) || src.headerRow < 1)) fail('source.headerRow must be a positive integer');
+    if (!src.timeColumn && def.partitioning.granularity !== Granularity.STATIC) fail('source.timeColumn is required unless the pipeline is unpartitioned');
     if (src.jsonPath !== undefined && !/^[^.]+(\.[^.]+)*$/.test(src.jsonPath)) fail(`source.jsonPath ${JSON.stringify(src.jsonPath)} must be dot-separated names, e.g. data.items`);
   }
   if (def.version < 1 || !Number.isInteger(def.version)) fail('version must be a positive integer');
@@ -323,6 +369,31 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   if (def.automation !== undefined && def.automation !== 'auto' && def.automation !== 'manual') fail(`automation must be "auto" or "manual", got ${String(def.automation)}`);
   if (def.freshness && !(def.freshness.expectWithinMinutes > 0)) fail('freshness.expectWithinMinutes must be positive');
   if (def.minRejectedRows !== undefined && (!Number.isInteger(def.minRejectedRows) || def.minRejectedRows < 1)) fail('minRejectedRows must be a positive integer');
+  for (const r of def.quarantineUnknown ?? []) {
+    if (!(r.column in def.target.columns)) fail(`quarantineUnknown names column ${r.column}, which the target does not have`);
+    try {
+      assertIdentifier(r.table, 'table');
+      assertIdentifier(r.refColumn, 'column');
+    } catch (err) {
+      fail(`quarantineUnknown: ${(err as Error).message}`);
+    }
+  }
+  if (def.notify) {
+    const n = def.notify;
+    if (!/^[a-z][a-z0-9_]{0,62}$/.test(n.channel)) fail(`notify.channel ${JSON.stringify(n.channel)} must be a lower-case identifier`);
+    if (!(n.key in def.target.columns)) fail(`notify.key ${n.key} is not a target column`);
+    if (def.target.columns[n.timeColumn] !== 'timestamptz') fail(`notify.timeColumn ${n.timeColumn} must be a timestamptz target column`);
+    if (n.join) {
+      try {
+        assertIdentifier(n.join.table, 'table');
+        assertIdentifier(n.join.refColumn, 'column');
+        for (const c of n.join.columns) assertIdentifier(c, 'column');
+      } catch (err) {
+        fail(`notify.join: ${(err as Error).message}`);
+      }
+      if (!(n.join.on in def.target.columns)) fail(`notify.join.on ${n.join.on} is not a target column`);
+    }
+  }
   try {
     validateChecks(def.checks ?? []);
   } catch (err) {

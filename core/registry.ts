@@ -1,4 +1,4 @@
-import type { PipelineDefinition } from './pipeline';
+import { definePipeline, type Params, type PipelineDefinition } from './pipeline';
 import { checkGraph } from './graph';
 
 /** Thrown when a pipeline name is not registered. */
@@ -38,4 +38,36 @@ export function createRegistry(defs: readonly PipelineDefinition<any, any>[]): R
       return d;
     },
   };
+}
+
+/** Params to override, per pipeline: `{ sport_employee_monthly: { bonus_rate: '0.04' } }`. */
+export type ParamOverrides = Readonly<Record<string, Params>>;
+
+/** Thrown when params overrides name an unknown pipeline or param, or give a param another type. */
+export class ParamOverrideError extends Error {
+  override readonly name = 'ParamOverrideError';
+}
+
+/**
+ * The definitions with some params replaced (each re-checked by `definePipeline`): how an operator
+ * changes a rule without editing code (`DATAPULSE_PARAMS`, infra/config.ts). Only existing params may
+ * be overridden, with a value of the same JSON type, so a typo fails at start instead of being ignored.
+ * Throws ParamOverrideError.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function withParamOverrides(defs: readonly PipelineDefinition<any, any>[], overrides: ParamOverrides): PipelineDefinition[] {
+  const names = new Set(defs.map((d) => d.name));
+  for (const p of Object.keys(overrides)) if (!names.has(p)) throw new ParamOverrideError(`params override names unknown pipeline ${JSON.stringify(p)}`);
+  return defs.map((d) => {
+    const o = overrides[d.name];
+    if (!o) return d as PipelineDefinition;
+    for (const [k, v] of Object.entries(o)) {
+      if (!(k in d.params)) throw new ParamOverrideError(`params override of ${d.name}: no param ${JSON.stringify(k)} (params: ${Object.keys(d.params).join(', ')})`);
+      const was = (d.params as Params)[k];
+      if (typeof v !== typeof was || Array.isArray(v) !== Array.isArray(was)) {
+        throw new ParamOverrideError(`params override of ${d.name}.${k}: ${JSON.stringify(v)} is not a ${Array.isArray(was) ? 'list' : typeof was} like ${JSON.stringify(was)}`);
+      }
+    }
+    return definePipeline({ ...(d as PipelineDefinition), params: { ...(d.params as Params), ...o } });
+  });
 }

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { JsonValue } from '../core/pipeline';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -34,6 +35,11 @@ const Env = z.object({
    * until its next run replaces them)
    */
   DATAPULSE_KEEP_INTERMEDIATES: z.enum(['', '0', '1', 'true', 'false']).optional(),
+  /**
+   * Params overrides per pipeline, JSON: `{"sport_employee_monthly":{"bonus_rate":"0.04"}}` (see
+   * paramOverridesFromEnv). Every worker and CLI of a deployment must see the same value. @default unset
+   */
+  DATAPULSE_PARAMS: z.string().optional(),
 });
 
 export type Config = {
@@ -104,4 +110,24 @@ export function redactUrl(url: string): string {
   } catch {
     return '<unparseable url>';
   }
+}
+
+/**
+ * Params overrides from `DATAPULSE_PARAMS`, a JSON object per pipeline, e.g.
+ * `{"sport_employee_monthly":{"bonus_rate":"0.04"}}` (core/registry.ts withParamOverrides). Every
+ * process of a deployment (workers, CLI, console) must see the same value: the params hash decides
+ * what is stale. Empty or unset: none. Throws ConfigError on malformed JSON.
+ */
+export function paramOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, Record<string, JsonValue>> {
+  const raw = env.DATAPULSE_PARAMS?.trim();
+  if (!raw) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`invalid environment variable DATAPULSE_PARAMS: not JSON (${(err as Error).message})`);
+  }
+  const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
+  if (!isObj(v) || !Object.values(v).every(isObj)) throw new ConfigError('invalid environment variable DATAPULSE_PARAMS: expected {"<pipeline>": {"<param>": value}}');
+  return v as Record<string, Record<string, JsonValue>>;
 }

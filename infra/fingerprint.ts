@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { PipelineDefinition } from '../core/pipeline';
 import type { CurrentFingerprint } from '../core/plan';
+import type { Registry } from '../core/registry';
 
 /** JSON with sorted object keys, so equal values always serialise the same way. */
 export function canonicalJson(value: unknown): string {
@@ -52,4 +53,23 @@ function computeCodeVersion(def: PipelineDefinition): string {
 /** The params hash and code version a loaded partition must match to be up to date. */
 export function currentFingerprint(def: PipelineDefinition): CurrentFingerprint {
   return { paramsHash: paramsHash(def), codeVersion: codeVersion(def) };
+}
+
+/**
+ * The params version of a pipeline's output: a hash of its params and of the params of every
+ * pipeline it reads, transitively (a derived dataset's figures change when an upstream rule does).
+ * Keys `materialization_history` rows, so `datapulse diff` can compare two rule sets.
+ */
+export function lineageParamsVersion(registry: Pick<Registry, 'get' | 'has'>, name: string): string {
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  const visit = (n: string) => {
+    if (seen.has(n) || !registry.has(n)) return;
+    seen.add(n);
+    const def = registry.get(n);
+    parts.push(`${n}=${paramsHash(def)}`);
+    if (def.source.kind === 'derived') for (const i of Object.values(def.source.inputs)) visit(i.pipeline);
+  };
+  visit(name);
+  return sha256(parts.sort().join('\n')).slice(0, 12);
 }

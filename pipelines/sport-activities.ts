@@ -1,23 +1,19 @@
 /**
- * Sport benefits (issue 13): activity events — JSON lines dropped through the day (or an HTTP feed
- * of the same shape) — as the daily table `sport_activities`, one row per activity id (an activity
- * dropped twice loads once, the other counted as deduplicated).
+ * Sport benefits (issue 13): activity events — JSON lines dropped through the day — as the daily
+ * table `sport_activities` (UTC days), one row per activity id (an activity dropped twice loads
+ * once, the other counted as deduplicated).
  *
- * NOT REGISTERED YET: the NDJSON file reader comes with the `catalog` branch, not in main. Once it is,
- * the definition is `definePipeline({ name: 'sport_activities', partitioning: daily('2025-01-01'),
- * source: <ndjson files, time field start_time>, schema: activityEventSchema, transform:
- * activityTransform, target: ACTIVITIES_TARGET, checks: activityChecks, ... })`, plus a load hook
- * that enqueues one Slack post per new activity (activities/notifications.ts, live runs only).
- * The parts below are that definition's, unit-tested now (tests/unit/sport-pipelines.test.ts).
- *
- * An activity of an unknown employee passes this schema (the id is well formed): the reference check
- * reports it on the activity partition, and the KPI datasets (derived branch) only count activities
- * whose employee is in the directory — blocking there. Quarantining the row itself needs a lookup at
- * validate (a row-level reference), which the data path does not have yet: see README "Sport benefits".
+ * - An activity of an employee missing from the HR directory (`sport_hr_employees`) is quarantined
+ *   at validate (`quarantineUnknown`, a set-based row-level reference): reason `employee_id: unknown
+ *   employee_id E9999 (not in sport_hr_employees.employee_id)`. The directory must have loaded once.
+ * - Each new activity enqueues one Slack post ("Bravo Léa! 10.8 km of running in 46 min") in the
+ *   load's transaction (`notify`, channel `sport`, activities/notifications.ts): exactly once per
+ *   activity id, history (backfills, activities older than 36 h) recorded and never posted.
  */
 import { z } from 'zod';
 import { references, unique, type Check } from '../core/checks';
-import type { Target } from '../core/pipeline';
+import { daily, definePipeline, type Target } from '../core/pipeline';
+import { activityMessage } from '../core/sport-benefits';
 import { employeeId, HR_TARGET } from './sport-hr-directory';
 
 /** Fastest plausible average speed per sport, km/h; other sports: {@link DEFAULT_MAX_SPEED_KMH}. */
@@ -111,3 +107,32 @@ export const activityChecks: readonly Check[] = [
   unique(['activity_id'], { severity: 'warning' }),
   references('employee_id', { table: HR_TARGET.table, column: 'employee_id' }, { severity: 'warning' }),
 ];
+
+export const sportActivities = definePipeline({
+  name: 'sport_activities',
+  description: 'Sport activity events (NDJSON drops), one row per activity, daily (UTC); one Slack post per new activity',
+  version: 1,
+  partitioning: daily('2025-01-01'),
+  source: { kind: 'csv-files', format: 'ndjson', timeColumn: 'start_time', requiredColumns: [] },
+  schema: activityEventSchema,
+  transform: activityTransform,
+  target: ACTIVITIES_TARGET,
+  checks: activityChecks,
+  params: {},
+  schedule: { offsetMinutes: 30 },
+  quarantineUnknown: [{ column: 'employee_id', table: HR_TARGET.table, refColumn: 'employee_id' }],
+  notify: {
+    channel: 'sport',
+    key: 'activity_id',
+    timeColumn: 'started_at',
+    maxAgeHours: 36,
+    join: { on: 'employee_id', table: HR_TARGET.table, refColumn: 'employee_id', columns: ['first_name'] },
+    message: (row) =>
+      activityMessage({
+        firstName: typeof row.first_name === 'string' ? row.first_name : 'there',
+        sport: String(row.sport),
+        distanceM: typeof row.distance_m === 'number' ? row.distance_m : null,
+        elapsedS: Number(row.elapsed_s),
+      }),
+  },
+});

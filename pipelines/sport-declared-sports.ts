@@ -1,16 +1,11 @@
 /**
- * Sport benefits (issue 13): the sport each employee declares (CSV `declared-sports.csv`, or sheet
- * `sports` of HR's workbook), as the snapshot table `sport_declared_sports`, one row per employee.
- *
- * NOT REGISTERED YET, for the same reason as the HR directory (pipelines/sport-hr-directory.ts): a
- * snapshot needs the unpartitioned partitioning of the `derived` branch. Its definition will be
- * `definePipeline({ name: 'sport_declared_sports', partitioning: unpartitioned(), source: <csv or
- * the workbook's sheet>, schema: declaredSportSchema, transform: declaredSportTransform,
- * target: DECLARED_SPORTS_TARGET, checks: declaredSportChecks, params: {} })`.
+ * Sport benefits (issue 13): the sport each employee declares (`declared-sports*.csv` in the
+ * pipeline's landing folder; the generator also writes it as sheet `sports` of HR's workbook), as
+ * the unpartitioned snapshot table `sport_declared_sports`, one row per employee.
  */
 import { z } from 'zod';
 import { unique, type Check } from '../core/checks';
-import type { Target } from '../core/pipeline';
+import { definePipeline, unpartitioned, type Target } from '../core/pipeline';
 import { employeeId } from './sport-hr-directory';
 
 /** One declared sport: lower-cased, as activities spell their sport. */
@@ -34,3 +29,16 @@ export const DECLARED_SPORTS_TARGET: Target = {
 
 /** One declared sport per employee: a second declaration is a warning (the last one wins). */
 export const declaredSportChecks: readonly Check[] = [unique(['employee_id'], { severity: 'warning' })];
+
+export const sportDeclaredSports = definePipeline({
+  name: 'sport_declared_sports',
+  description: 'The sport each employee declares (CSV), unpartitioned snapshot',
+  version: 1,
+  partitioning: unpartitioned(),
+  source: { kind: 'csv-files', format: 'csv', filePattern: /^declared-sports.*\.csv$/i, requiredColumns: ['employee_id', 'sport'] },
+  schema: declaredSportSchema,
+  transform: declaredSportTransform,
+  target: DECLARED_SPORTS_TARGET,
+  checks: declaredSportChecks,
+  params: {},
+});

@@ -1,25 +1,17 @@
 /**
- * Sport benefits (issue 13): the HR directory — the employee extract HR drops (CSV now; the .xlsx
- * workbook once the catalog branch's xlsx reader is in main) — as a clean, typed snapshot table
- * `sport_hr_employees`, one row per employee id (the last row in source order wins).
+ * Sport benefits (issue 13): the HR directory — the employee extract HR drops as an `.xlsx` workbook
+ * (sheet `employees`; the same data as CSV is accepted by {@link hrDirectoryPipeline}`('csv')`) — as
+ * the clean, typed snapshot table `sport_hr_employees`, one row per employee id (the last row in
+ * source order wins). Unpartitioned: one partition `all`, re-loaded as a whole when the file changes.
  *
- * NOT REGISTERED YET. The directory is a snapshot, not a time series: it needs the unpartitioned
- * (`static`, key `all`) partitioning of the `derived` branch. Partitioning it by day on today's CSV
- * source would need a time column the extract does not have (hire dates are not extract dates). Once
- * that branch is in main, the definition is:
- * ```ts
- * definePipeline({ name: 'sport_hr_directory', partitioning: unpartitioned(),
- *   source: { kind: 'csv-files', filePattern: /^employees.*\.csv$/i, timeColumn: 'hire_date', requiredColumns: HR_REQUIRED_COLUMNS },
- *   schema: hrEmployeeSchema, transform: hrEmployeeTransform, target: HR_TARGET, checks: hrChecks, params: {}, ... })
- * ```
- * The schema, transform, target and checks below are that definition's, unit-tested now
- * (tests/unit/sport-pipelines.test.ts). Business rules (distance, eligibility, amounts) are not
- * applied here: they live in the derived datasets, so a rule change replays those without
- * re-reading this source.
+ * Business rules (distance, eligibility, amounts) are not applied here: they live in the derived
+ * datasets (pipelines/sport-employee-monthly.ts), so a rule change replays those without re-reading
+ * this source. Rows are untimed (no `timeColumn`): a missing hire date is quarantined naming the
+ * field, never an unplaced row.
  */
 import { z } from 'zod';
 import { notNull, unique, type Check } from '../core/checks';
-import type { Target } from '../core/pipeline';
+import { definePipeline, unpartitioned, type Target } from '../core/pipeline';
 import { decimal, exactDecimal, isoDate } from '../core/schema-helpers';
 import { normalizeCommuteMode } from '../core/sport-benefits';
 
@@ -131,3 +123,32 @@ export const HR_TARGET: Target = {
  * schema, so completeness is also watched as quarantined rows.
  */
 export const hrChecks: readonly Check[] = [notNull('employee_id', { minRatio: 1 }), unique(['employee_id'], { severity: 'warning' })];
+
+/**
+ * The HR directory pipeline reading the extract as `format`: `xlsx` (the workbook HR sends, sheet
+ * `employees`, files `employees*.xlsx`; the registered one) or `csv` (files `employees*.csv`, the
+ * same columns). Both give the same rows (tests/integration/sport-benefits.test.ts). To take CSV
+ * extracts instead, register `hrDirectoryPipeline('csv')` in pipelines/index.ts.
+ */
+export function hrDirectoryPipeline(format: 'xlsx' | 'csv') {
+  return definePipeline({
+    name: 'sport_hr_directory',
+    description: `HR directory of the sport-benefit scheme (${format} extract): one row per employee, unpartitioned snapshot`,
+    version: 1,
+    partitioning: unpartitioned(),
+    source:
+      format === 'xlsx'
+        ? { kind: 'csv-files', format: 'xlsx', sheet: 'employees', filePattern: /^employees.*\.xlsx$/i, requiredColumns: HR_REQUIRED_COLUMNS }
+        : { kind: 'csv-files', format: 'csv', filePattern: /^employees.*\.csv$/i, requiredColumns: HR_REQUIRED_COLUMNS },
+    schema: hrEmployeeSchema,
+    transform: hrEmployeeTransform,
+    target: HR_TARGET,
+    checks: hrChecks,
+    params: {},
+    // One bad row of 160 is quarantined; a whole extract that does not parse fails.
+    maxRejectedRatio: 0.2,
+  });
+}
+
+/** The registered HR directory: the workbook. */
+export const sportHrDirectory = hrDirectoryPipeline('xlsx');

@@ -160,6 +160,21 @@ program
   );
 
 program
+  .command('diff')
+  .description('a derived dataset before and after a params change (e.g. the sport cost per team and in total), from the materializations kept per params version')
+  .argument('<pipeline>', 'pipeline name, e.g. sport_team_monthly')
+  .option('--from <version>', 'params version before (or a unique prefix); default: the second newest')
+  .option('--to <version>', 'params version after (or a unique prefix); default: the newest')
+  .option('--measure <column...>', 'numeric columns to compare; default: bonus_cost, wellness_cost, total_cost when present')
+  .option('--by <column>', 'column to group by; default: the first key column that is not month')
+  .option('--partition <key>', 'compare one partition only, e.g. 2025-12 (default: every partition, summed)')
+  .option('--versions', 'list the params versions kept instead')
+  .option('--json', 'print the diff as JSON')
+  .action(async (pipeline: string, opts: import('./commands/diff').DiffCommandOptions) =>
+    (require('./commands/diff') as typeof import('./commands/diff')).diffCommand(pipeline, opts),
+  );
+
+program
   .command('graph')
   .description('the pipeline graph: which pipelines read which, with partition mappings')
   .option('--mermaid', 'print a Mermaid flowchart instead of text')

@@ -1,5 +1,5 @@
 /**
- * The drainer of one notification channel (`notifications/<channel>`): runs `drainNotifications`
+ * The drainer of one notification channel (`notifications/<task queue>/<channel>`): runs `drainNotifications`
  * until the channel's outbox has nothing pending, sleeping when Slack is down or rate-limits (as long
  * as the activity says), then waits `idleMs` for a `notify` signal before ending. Whoever enqueues
  * live keys signals it with start (activities/notifications.ts `notifyChannel`), so one workflow id

@@ -89,6 +89,9 @@ const { notifyDownstream } = proxyLocalActivities<Activities>({
 /** Id of the patch that made a partition notify its downstream automation after loading. */
 export const AUTOMATION_PATCH = 'automation-v1';
 
+/** Id of the patch that made warnings of checks declared with `alert: true` alert. */
+export const CHECK_ALERTS_PATCH = 'check-alerts-v1';
+
 /** Id of the patch that added alerts to partition and backfill workflows. */
 export const ALERTS_PATCH = 'alerts-v1';
 
@@ -148,10 +151,19 @@ export async function partitionWorkflow(input: PartitionWorkflowInput): Promise<
             reason: anomalies.map((w) => `check ${w.check} (warning) failed: ${w.message}`).join('; '),
           });
         }
+        // Warnings of checks declared with `alert: true` (e.g. a cost drift) alert too, outside backfills.
+        const alerting = (validated.warnings ?? []).filter((w) => w.alert && w.kind !== 'volume');
+        if (alerting.length > 0 && input.trigger !== 'backfill' && patched(CHECK_ALERTS_PATCH)) {
+          await alertSafely({
+            kind: 'check-warning',
+            ...alertRef(input),
+            reason: alerting.map((w) => `check ${w.check} (warning) failed: ${w.message}`).join('; '),
+          });
+        }
         step = 'transform';
         await steps.transform(ref);
         step = 'load';
-        const loaded = await steps.load({ ...ref, sourceChecksum: ingested.sourceChecksum, startedAtMs });
+        const loaded = await steps.load({ ...ref, sourceChecksum: ingested.sourceChecksum, startedAtMs, ...(input.trigger ? { trigger: input.trigger } : {}) });
         log.info('partition loaded', { ...ref, rowsLoaded: loaded.rowsLoaded });
         if (patched(AUTOMATION_PATCH)) await notifyDownstreamSafely(ref);
         return { ...ref, ...loaded, sourceChecksum: ingested.sourceChecksum, unplaced: ingested.unplaced, outcome: 'loaded' };

@@ -56,6 +56,12 @@ export function valueAt(record: Record<string, unknown>, column: string): unknow
   return at;
 }
 
+/**
+ * The instant every row of an untimed source (no `timeColumn`: an unpartitioned snapshot) is placed
+ * at: inside the one window `all`, which covers every instant.
+ */
+export const UNTIMED_MS = 0;
+
 /** Epoch ms of a record's time column (the single placement rule), or undefined. */
 export function recordTime(src: CsvFilesSource, record: Record<string, unknown>): number | undefined {
   // An unpartitioned source has no time column: every row is placed (in its one partition `all`).

@@ -49,6 +49,7 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
       for (const r of RANGES) failed += await backfill(client, stack.config, r);
       failed += await derivedDatasets(client, stack.config, stack.pool, api);
       failed += await (await import('./demo-freelance')).freelanceDemo(client, stack.config, stack.pool, console_.url);
+      failed += await (require('./demo-sport') as typeof import('./demo-sport')).sportDemo(client, stack.config, stack.pool);
     } finally {
       await connection.close();
     }

@@ -61,6 +61,9 @@ describe('schedule apply', () => {
       { pipeline: 'city_weather', scheduleId: 'datapulse/city_weather', action: 'created', paused: false },
       { pipeline: 'freelance_invoices', scheduleId: 'datapulse/freelance_invoices', action: 'created', paused: false },
       { pipeline: 'freelance_profiles', scheduleId: 'datapulse/freelance_profiles', action: 'created', paused: false },
+      { pipeline: 'sport_hr_directory', scheduleId: 'datapulse/sport_hr_directory', action: 'created', paused: false },
+      { pipeline: 'sport_declared_sports', scheduleId: 'datapulse/sport_declared_sports', action: 'created', paused: false },
+      { pipeline: 'sport_activities', scheduleId: 'datapulse/sport_activities', action: 'created', paused: false },
     ]);
 
     const weather = await h.client.schedule.getHandle('datapulse/weather').describe();
@@ -94,7 +97,7 @@ describe('schedule apply', () => {
   it('is idempotent: applying again changes nothing, creates no duplicate and keeps a paused schedule paused', async () => {
     const before = await h.client.schedule.getHandle('datapulse/weather').describe();
     const again = await applySchedules(h.client, h.config, registry);
-    expect(again.map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(again.map((r) => r.action)).toEqual(Array(7).fill('unchanged'));
     const after = await h.client.schedule.getHandle('datapulse/weather').describe();
     expect(after.info.lastUpdatedAt?.getTime()).toBe(before.info.lastUpdatedAt?.getTime());
 
@@ -108,6 +111,9 @@ describe('schedule apply', () => {
       ['city_weather', 'updated', false],
       ['freelance_invoices', 'updated', false],
       ['freelance_profiles', 'updated', false],
+      ['sport_hr_directory', 'updated', false],
+      ['sport_declared_sports', 'updated', false],
+      ['sport_activities', 'updated', false],
     ]);
     const moved = await h.client.schedule.getHandle('datapulse/weather').describe();
     expect(moved.action.taskQueue).toBe(changedConfig.taskQueue);
@@ -115,10 +121,10 @@ describe('schedule apply', () => {
 
     // Back to the real task queue: updated again, still paused, and nothing but our schedules.
     const back = await applySchedules(h.client, h.config, registry);
-    expect(back.map((r) => r.action)).toEqual(['updated', 'updated', 'updated', 'updated']);
+    expect(back.map((r) => r.action)).toEqual(Array(7).fill('updated'));
     const restored = await describeSchedule(h.client, h.config, registry, 'weather');
     expect(restored).toMatchObject({ taskQueue: h.config.taskQueue, paused: true, note: 'upstream API maintenance', outOfDate: false });
-    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(Array(7).fill('unchanged'));
 
     const listing = await listSchedules(h.client, h.config, registry);
     expect(listing.pipelines.map((p) => [p.scheduleId, p.details?.state])).toEqual([
@@ -126,6 +132,9 @@ describe('schedule apply', () => {
       ['datapulse/city_weather', 'active'],
       ['datapulse/freelance_invoices', 'active'],
       ['datapulse/freelance_profiles', 'active'],
+      ['datapulse/sport_hr_directory', 'active'],
+      ['datapulse/sport_declared_sports', 'active'],
+      ['datapulse/sport_activities', 'active'],
     ]);
     await resumeSchedule(h.client, registry, 'weather');
   });
@@ -136,10 +145,10 @@ describe('schedule apply', () => {
     );
     expect((await describeSchedule(h.client, h.config, tweaked, 'weather')).outOfDate).toBe(true);
     const r = await applySchedules(h.client, h.config, tweaked);
-    expect(r.map((x) => x.action)).toEqual(['updated', 'unchanged', 'unchanged']);
+    expect(r.map((x) => x.action)).toEqual(['updated', ...Array(5).fill('unchanged')]);
     const d = await describeSchedule(h.client, h.config, tweaked, 'weather');
     expect(d).toMatchObject({ spec: 'every hour at :20 UTC', overlap: 'SKIP', catchupWindowMs: 7_200_000, outOfDate: false, paused: false });
-    expect(await applySchedules(h.client, h.config, registry)).toMatchObject([{ action: 'updated' }, { action: 'unchanged' }, { action: 'unchanged' }]);
+    expect(await applySchedules(h.client, h.config, registry)).toMatchObject([{ action: 'updated' }, ...Array(5).fill({ action: 'unchanged' })]);
   });
 });
 
@@ -157,7 +166,7 @@ describe('pause and resume', () => {
 
   it('names the unknown pipeline, and says to run apply when the schedule is missing', async () => {
     await expect(pauseSchedule(h.client, registry, 'nope', 'x')).rejects.toBeInstanceOf(UnknownPipelineError);
-    await expect(describeSchedule(h.client, h.config, registry, 'nope')).rejects.toThrow(/unknown pipeline "nope" \(known: weather, city_weather, weather_daily, city_weather_monthly, freelance_invoices\)/);
+    await expect(describeSchedule(h.client, h.config, registry, 'nope')).rejects.toThrow(/unknown pipeline "nope" \(known: weather, city_weather, weather_daily, city_weather_monthly, freelance_invoices, sport_hr_directory, sport_declared_sports, sport_activities, sport_employee_monthly, sport_team_monthly, sport_company_monthly\)/);
     await deleteSchedule(h.client, registry, 'city_weather');
     const err = await describeSchedule(h.client, h.config, registry, 'city_weather').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ScheduleMissingError);
@@ -165,7 +174,7 @@ describe('pause and resume', () => {
     await expect(triggerSchedule(h.client, registry, 'city_weather')).rejects.toBeInstanceOf(ScheduleMissingError);
     const listing = await listSchedules(h.client, h.config, registry);
     expect(listing.pipelines.find((p) => p.pipeline === 'city_weather')?.details).toBeUndefined();
-    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'created', 'unchanged']);
+    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'created', ...Array(4).fill('unchanged')]);
   });
 });
 

@@ -184,6 +184,10 @@ describe('chart options', () => {
       'freelance_profiles->freelancers',
       'freelancers->freelance_revenue',
       'freelancers->freelance_skill_supply',
+      'sport_activities->sport_employee_monthly',
+      'sport_employee_monthly->sport_team_monthly',
+      'sport_hr_directory->sport_employee_monthly',
+      'sport_team_monthly->sport_company_monthly',
       'weather->weather_daily',
     ]);
     // A dataset reading its own earlier months stays one column right of its input, not pushed away by its self edge.
@@ -195,8 +199,8 @@ describe('chart options', () => {
 });
 
 describe('dashboard definitions', () => {
-  it('ships the weather dashboards, each panel binding only declared filters', () => {
-    expect(dashboards.map((d) => d.name)).toEqual(['weather-hourly', 'weather-daily', 'rainfall-monthly', 'freelance-finance', 'freelance-resources', 'freelance-live']);
+  it('ships the weather, freelance and sport dashboards, each panel binding only declared filters', () => {
+    expect(dashboards.map((d) => d.name)).toEqual(['weather-hourly', 'weather-daily', 'rainfall-monthly', 'freelance-finance', 'freelance-resources', 'freelance-live', 'sport-benefits']);
   });
 
   it('refuses a panel whose placeholders and params disagree, and unknown params', () => {
