@@ -13,8 +13,8 @@
  *    **direct COPY** into the pipelines' target tables (created by activities/target.ts, with their
  *    declared indexes), duplicates resolved as the pipeline does (last row of a key in a partition
  *    wins) — no Temporal workflow: the setup time is not what is measured;
- * 3. materialises the derived tables `freelancers`, `freelance_revenue` (one insert per monthly
- *    partition) and `freelance_skill_supply` with the **real derived SQL** of their definitions,
+ * 3. materialises the derived tables `freelancers`, `freelance_revenue`, `freelance_receivables`
+ *    (one insert per monthly partition) and `freelance_skill_supply` with the **real derived SQL** of their definitions,
  *    expanded exactly as a partition run expands it (activities/sources/derived.ts), and writes a
  *    ledger row per loaded partition (the live dashboard's status and data-quality panels read it);
  * 4. ANALYZE, then per panel (and the skill filter's options query), with the default filters and
@@ -208,7 +208,13 @@ async function main(): Promise<void> {
     let loaded = 0;
     let revenueRows = 0;
     if (reuse) {
-      for (const name of ['freelance_invoices', 'freelancers', 'freelance_revenue', 'freelance_skill_supply']) await ensureTargetTable(pool, registry.get(name)); // indexes added since
+      for (const name of ['freelance_invoices', 'freelancers', 'freelance_revenue', 'freelance_skill_supply', 'freelance_receivables']) await ensureTargetTable(pool, registry.get(name)); // indexes and tables added since
+      // A monthly derived table added since the kept run: materialise it from the kept invoices.
+      if ((await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM freelance_receivables')).rows[0]!.n === 0) {
+        for (const { p } of (await pool.query<{ p: string }>('SELECT DISTINCT dp_partition AS p FROM freelance_invoices ORDER BY 1')).rows) {
+          await ledgerRow(pool, 'freelance_receivables', p, await materialise(pool, 'freelance_receivables', p));
+        }
+      }
       await pool.query('ANALYZE');
       loaded = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM freelance_invoices')).rows[0]!.n;
       revenueRows = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM freelance_revenue')).rows[0]!.n;
@@ -216,7 +222,7 @@ async function main(): Promise<void> {
     } else {
     const manifest = await generateFreelance({ out, scale: invoices, seed: 42 });
     say(`generated ${invoices.toLocaleString('en')} clean invoices (+ planted duplicates and defects) over ${manifest.months.length} months in ${secs(t0)}`);
-    for (const name of ['freelance_profiles', 'freelance_invoices', 'freelancers', 'freelance_revenue', 'freelance_skill_supply']) await ensureTargetTable(pool, registry.get(name));
+    for (const name of ['freelance_profiles', 'freelance_invoices', 'freelancers', 'freelance_revenue', 'freelance_skill_supply', 'freelance_receivables']) await ensureTargetTable(pool, registry.get(name));
 
     t0 = performance.now();
     const prof = await loadProfiles(pool, path.join(out, 'freelance_profiles'));
@@ -234,6 +240,7 @@ async function main(): Promise<void> {
       const n = await materialise(pool, 'freelance_revenue', p);
       revenueRows += n;
       await ledgerRow(pool, 'freelance_revenue', p, n);
+      await ledgerRow(pool, 'freelance_receivables', p, await materialise(pool, 'freelance_receivables', p));
     }
     await ledgerRow(pool, 'freelance_skill_supply', 'all', await materialise(pool, 'freelance_skill_supply', 'all'));
     await pool.query('ANALYZE');

@@ -49,6 +49,7 @@ beforeAll(async () => {
   await h.run('freelancers', 'all');
   for (const m of ISSUE_MONTHS) await h.run('freelance_invoices', m);
   for (const m of ISSUE_MONTHS) await h.run('freelance_revenue', m);
+  for (const m of ISSUE_MONTHS) await h.run('freelance_receivables', m);
   await h.run('freelance_skill_supply', 'all');
 }, 240_000);
 afterAll(async () => {
@@ -155,7 +156,11 @@ describe('freelance indicators', () => {
       for (const p of await dashboardData(h.pool, d, values)) expect(p.error, `${d.name}/${p.panel.id}`).toBeNull();
     }
     const live = await dashboardData(h.pool, freelanceLive, {});
-    expect(live.find((p) => p.panel.id === 'pipelines')!.rows[0]).toEqual({ freelance_profiles: 'green', freelance_invoices: 'green', freelancers: 'green', freelance_revenue: 'green', freelance_skill_supply: 'green' });
+    expect(live.find((p) => p.panel.id === 'pipelines')!.rows[0]).toEqual({ freelance_profiles: 'green', freelance_invoices: 'green', freelancers: 'green', freelance_revenue: 'green', freelance_skill_supply: 'green', freelance_receivables: 'green' });
+    // The overdue count read from freelance_receivables equals a count over the invoices.
+    const { rows: overdue } = await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM freelance_invoices WHERE due_date < current_date AND paid_date IS NULL`);
+    expect(overdue[0]!.n).toBeGreaterThan(0);
+    expect(Number(live.find((p) => p.panel.id === 'now')!.rows[0]!['Overdue invoices'])).toBe(overdue[0]!.n);
     expect(live.find((p) => p.panel.id === 'last-invoices')!.rows).toHaveLength(10);
   });
 });
