@@ -3,7 +3,8 @@
  * - `notifyDownstream`, called by a partition workflow right after its load, signals-with-start the
  *   automation workflow of every pipeline that reads it (`automation/<pipeline>`), so a crash
  *   between the load and the downstream start loses nothing: the activity is retried until the
- *   signal is delivered, and the automation workflow is itself durable;
+ *   signal is delivered, and the automation workflow is itself durable. Before signalling it runs the
+ *   loaded pipeline's post-load actions (`afterLoad`, activities/post-load.ts: freelance alerts);
  * - `planAutomation` turns a batch of upstream loads into the downstream keys that are ready now
  *   (every mapped upstream partition succeeded) and need a run (missing, failed, or stale).
  */
@@ -22,6 +23,16 @@ import { FailureType, nonRetryable } from './errors';
 import { resolveInputs } from './sources/derived';
 import { staleKeys } from './staleness';
 import { notifyChannel } from './notifications';
+import { runPostLoadActions } from './post-load';
+
+/** The current activity's info, or undefined outside an activity (direct calls). */
+function activityInfo() {
+  try {
+    return Context.current().info;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface PlanAutomationInput {
   /** The downstream pipeline whose automation workflow asks. */
@@ -53,6 +64,12 @@ export function createAutomationActivities(deps: AutomationActivityDeps) {
    * later partitions included) and has `automation` other than `manual`. Returns those pipelines.
    */
   async function notifyDownstream(input: { pipeline: string; partition: string }): Promise<string[]> {
+    // The pipeline's post-load actions first (alerts...): idempotent, so a retry re-running them is harmless.
+    const def = deps.registry.get(input.pipeline);
+    if ((def.afterLoad ?? []).length > 0) {
+      const info = activityInfo();
+      await runPostLoadActions({ pool: deps.pool, client: deps.client, taskQueue: info?.taskQueue, def, partition: input.partition, nowMs: Date.now() });
+    }
     await wakeNotifications(input.pipeline);
     const targets = [
       ...new Set(

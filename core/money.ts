@@ -3,8 +3,8 @@
  *
  * Accepted (euro only; the sign € or the code EUR before or after, with or without a space, or none):
  * - plain decimals: `4500`, `4500.00`, `4500,5`, `-12.30`;
- * - grouped thousands: `4 500,00 €` (space, no-break space U+00A0 or narrow no-break space U+202F,
- *   as French spreadsheets export), `4.500,00`, `4,500.00`, `4'500.00`, `1.234.567`, `1,234,567`;
+ * - grouped thousands: `4 500,00 €` (space, no-break space U+00A0, thin space U+2009 or narrow
+ *   no-break space U+202F, as French spreadsheets and typesetting export), `4.500,00`, `4,500.00`, `4'500.00`, `1.234.567`, `1,234,567`;
  * - JSON numbers: `450`, `450.5` (their shortest decimal spelling, which is what the exporter wrote).
  *
  * Refused, each with a reason an operator can act on:
@@ -44,8 +44,8 @@ export interface MoneyParseOptions {
 }
 
 /** Spaces a grouped amount may use between thousands: space, no-break space, narrow no-break space. */
-const SPACES = /[ \u00a0\u202f]/g;
-const GROUP_CHARS = new Set([' ', '\u00a0', '\u202f', '.', ',', "'"]);
+const SPACES = /[ \u00a0\u2009\u202f]/g;
+const GROUP_CHARS = new Set([' ', '\u00a0', '\u2009', '\u202f', '.', ',', "'"]);
 const OTHER_CURRENCY = /(\$|£|¥|₣|CHF|USD|GBP|JPY|CAD|AUD)/i;
 
 /**
@@ -71,7 +71,7 @@ export function parseMoney(input: unknown, opts: MoneyParseOptions = {}): MoneyP
   const marks = s.match(/€|\bEUR\b/gi) ?? [];
   if (marks.length > 1) return { ok: false, reason: `${quote(original)} names the currency twice` };
   if (marks.length === 1) {
-    const m = /^(€|EUR)[ \u00a0\u202f]*(.*)$/i.exec(s) ?? /^(.*?)[ \u00a0\u202f]*(€|EUR)$/i.exec(s);
+    const m = /^(€|EUR)[ \u00a0\u2009\u202f]*(.*)$/i.exec(s) ?? /^(.*?)[ \u00a0\u2009\u202f]*(€|EUR)$/i.exec(s);
     if (!m) return { ok: false, reason: `${quote(original)}: the currency must come before or after the amount` };
     s = (/^(€|EUR)$/i.test(m[1]!) ? m[2] : m[1])!.trim();
     currency = 'EUR';
@@ -81,7 +81,7 @@ export function parseMoney(input: unknown, opts: MoneyParseOptions = {}): MoneyP
     sign = s[0] === '-' ? '-' : '';
     s = s.slice(1).trimStart();
   }
-  if (!/^[0-9 \u00a0\u202f.,']+$/.test(s) || !/^\d/.test(s) || !/\d$/.test(s)) {
+  if (!/^[0-9 \u00a0\u2009\u202f.,']+$/.test(s) || !/^\d/.test(s) || !/\d$/.test(s)) {
     return { ok: false, reason: `${quote(original)} is not an amount (expected digits, optional thousands separators, a decimal part and €)` };
   }
   for (let i = 1; i < s.length; i++) {
@@ -125,7 +125,7 @@ export function parseMoney(input: unknown, opts: MoneyParseOptions = {}): MoneyP
     if (groupKinds.size > 1) return { ok: false, reason: `${quote(original)} mixes thousands separators (${[...groupKinds].map((g) => JSON.stringify(g)).join(', ')})` };
   }
   if (/[^0-9]/.test(intPart)) {
-    const groups = intPart.split(/[ \u00a0\u202f.,']/);
+    const groups = intPart.split(/[ \u00a0\u2009\u202f.,']/);
     if (!/^\d{1,3}$/.test(groups[0]!) || groups.slice(1).some((g) => !/^\d{3}$/.test(g))) {
       return { ok: false, reason: `${quote(original)}: thousands must be grouped by three digits (e.g. 1 234 567,89)` };
     }

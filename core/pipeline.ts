@@ -239,6 +239,14 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    */
   readonly automation?: 'auto' | 'manual';
   /**
+   * Post-load actions the worker runs after each successful load of a partition, before it signals
+   * downstream automation (names registered in activities/post-load.ts, e.g. `freelance-alerts`;
+   * lower-case words joined by `-`). Each must be idempotent: it may run again for the same load
+   * (retries, a worker dying before its completion is recorded). Its failure never fails the
+   * partition, which is loaded; it is retried. @default []
+   */
+  readonly afterLoad?: readonly string[];
+  /**
    * How old the newest loaded partition may get (now minus its end) before the pipeline counts as
    * late on the console's overview and the freshness alert. @default 2 partitions (hourly: 120 min, daily: 2 days)
    */
@@ -367,6 +375,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     }
   }
   if (def.automation !== undefined && def.automation !== 'auto' && def.automation !== 'manual') fail(`automation must be "auto" or "manual", got ${String(def.automation)}`);
+  for (const a of def.afterLoad ?? []) if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(a)) fail(`afterLoad: ${JSON.stringify(a)} is not a post-load action name (lower-case words joined by -)`);
   if (def.freshness && !(def.freshness.expectWithinMinutes > 0)) fail('freshness.expectWithinMinutes must be positive');
   if (def.minRejectedRows !== undefined && (!Number.isInteger(def.minRejectedRows) || def.minRejectedRows < 1)) fail('minRejectedRows must be a positive integer');
   for (const r of def.quarantineUnknown ?? []) {

@@ -82,7 +82,10 @@ export const freelanceRevenue = definePipeline({
   description: 'Revenue, days billed and unpaid amounts per invoice month, freelancer (resolved to an id) and skill, from freelance_invoices and freelancers (T2)',
   version: 1,
   partitioning: monthly('2024-01'),
-  params: {},
+  /** Occupancy alert band in % (issue 14): a month's pool occupancy outside it alerts once. */
+  params: { occupancy_low_pct: 60, occupancy_high_pct: 90 },
+  // Overdue and occupancy alerts are evaluated after every load (activities/freelance-alerts.ts).
+  afterLoad: ['freelance-alerts'],
   source: {
     kind: 'derived',
     inputs: {

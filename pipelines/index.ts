@@ -6,6 +6,7 @@ import { cityWeatherMonthly } from './city-weather-monthly';
 import { freelanceInvoices } from './freelance-invoices';
 import { freelanceRevenue, freelancers, freelanceSkillSupply } from './freelance-indicators';
 import { freelanceProfiles } from './freelance-profiles';
+import { freelanceReceivables } from './freelance-receivables';
 import { weather } from './weather';
 import { weatherDaily } from './weather-daily';
 import { sportActivities } from './sport-activities';
@@ -18,7 +19,7 @@ import { sportTeamMonthly } from './sport-team-monthly';
 /** Every pipeline, before params overrides. */
 export const definitions = [
   weather, cityWeather, weatherDaily, cityWeatherMonthly,
-  freelanceInvoices, freelanceProfiles, freelancers, freelanceRevenue, freelanceSkillSupply,
+  freelanceInvoices, freelanceProfiles, freelancers, freelanceRevenue, freelanceSkillSupply, freelanceReceivables,
   sportHrDirectory, sportDeclaredSports, sportActivities, sportEmployeeMonthly, sportTeamMonthly, sportCompanyMonthly,
 ];
 

@@ -11,7 +11,7 @@ import { WORKING_DAYS_SQL } from '../../core/business-dates';
 const SKILL_OPTIONS = 'SELECT skill AS value FROM freelance_skill_supply ORDER BY 1';
 
 /** The pipelines the live dashboard shows a status for. */
-export const FREELANCE_PIPELINES = ['freelance_profiles', 'freelance_invoices', 'freelancers', 'freelance_revenue', 'freelance_skill_supply'] as const;
+export const FREELANCE_PIPELINES = ['freelance_profiles', 'freelance_invoices', 'freelancers', 'freelance_revenue', 'freelance_skill_supply', 'freelance_receivables'] as const;
 
 /**
  * One status per pipeline from the ledger: red when a partition failed, amber while one runs or
@@ -218,7 +218,7 @@ export const freelanceLive = defineDashboard({
   title: 'Freelance: live',
   description:
     'Missions in progress, invoices issued today, the last 10 invoices, overdue invoices (due date passed, unpaid) and the status of the pipelines that feed these pages (green: loaded; amber: running, not loaded yet; red: a partition failed). Refreshes every 30 s.',
-  sources: ['freelance_invoices', 'freelancers', 'ledger'],
+  sources: ['freelance_invoices', 'freelance_receivables', 'freelancers', 'ledger'],
   refreshSeconds: 30,
   filters: [],
   panels: [
@@ -228,7 +228,7 @@ export const freelanceLive = defineDashboard({
       chart: 'kpi',
       query: `SELECT (SELECT count(*) FROM freelancers WHERE availability = 'on_mission') AS "Missions in progress",
                      (SELECT count(*) FROM freelance_invoices WHERE issue_date = current_date) AS "Invoices today",
-                     (SELECT count(*) FROM freelance_invoices WHERE due_date < current_date AND paid_date IS NULL) AS "Overdue invoices"`,
+                     (SELECT coalesce(sum(unpaid_invoices), 0) FROM freelance_receivables WHERE due_date < current_date) AS "Overdue invoices"`,
       params: [],
       x: '',
       y: ['Missions in progress', 'Invoices today', 'Overdue invoices'],

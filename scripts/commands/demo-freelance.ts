@@ -52,6 +52,7 @@ export async function freelanceDemo(client: Client, config: Config, pool: Pool, 
   await run('freelancers', 'all');
   await backfill('freelance_invoices', '2024-01', to);
   await backfill('freelance_revenue', '2024-01', to);
+  await backfill('freelance_receivables', '2024-01', to);
   await run('freelance_skill_supply', 'all');
 
   // Alerts through the alert channel, once per occurrence.

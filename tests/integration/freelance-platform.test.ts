@@ -3,33 +3,42 @@
  * PostgreSQL): profiles (JSON, French keys) to `freelancers` with the duplicate rule, invoices to
  * `freelance_revenue` with names resolved and unknown freelancers reported; the indicators equal an
  * independent SQL over the raw CSV rows for a chosen month and skill; every dashboard query runs;
- * the overdue and occupancy alerts reach a webhook once, and only once across re-runs.
+ * the overdue and occupancy alerts reach a webhook by themselves after plain partition runs (the
+ * `freelance-alerts` post-load action of `freelance_revenue`, no direct call), once, and only once
+ * across re-runs.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFreelance, type FreelanceManifest, type PlantedDefect } from '../../scripts/generate-freelance';
-import { createNotificationActivities } from '../../activities/notifications';
-import { createLogger } from '../../infra/logger';
 import { dashboardData, resolveFilters, filterValues } from '../../ops/dashboards';
 import { evaluateFreelanceAlerts } from '../../ops/freelance-alerts';
 import { freelanceFinance, freelanceLive, freelanceResources } from '../../pipelines/dashboards/freelance';
 import { workingDaysInMonth } from '../../core/business-dates';
+import { createRegistry } from '../../core/registry';
+import { registry as defaultRegistry } from '../../pipelines';
 import { createHarness, type Harness } from './harness';
+import { waitFor } from './processes';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const OPTS = { scale: 1200, months: 2, freelancers: 60, seed: 7 };
 const ISSUE_MONTHS = ['2024-01', '2024-02', '2024-03'];
 const MONTH = '2024-01-01';
 const SKILL = 'React';
+/** Occupancy band of the test (the generated pool bills ~60–90 %): 65 makes sure a month alerts. */
+const BAND = { occupancy_low_pct: 60, occupancy_high_pct: 65 };
 
 let h: Harness;
+let receiver: WebhookReceiver;
 let manifest: FreelanceManifest;
 let defects: PlantedDefect[];
 
 beforeAll(async () => {
-  h = await createHarness();
+  // The worker's alert channel is a local webhook receiver; freelance_revenue gets the test's band.
+  receiver = await startWebhookReceiver();
+  const registry = createRegistry(defaultRegistry.pipelines.map((d) => (d.name === 'freelance_revenue' ? { ...d, params: { ...d.params, ...BAND } } : d)));
+  h = await createHarness({ registry, env: { NOTIFY_WEBHOOK_URL_ALERTS: receiver.url } });
   manifest = await generateFreelance({ out: h.landingDir, ...OPTS });
   defects = readFileSync(path.join(h.landingDir, 'defects.ndjson'), 'utf8')
     .trim()
@@ -40,9 +49,17 @@ beforeAll(async () => {
   await h.run('freelancers', 'all');
   for (const m of ISSUE_MONTHS) await h.run('freelance_invoices', m);
   for (const m of ISSUE_MONTHS) await h.run('freelance_revenue', m);
+  for (const m of ISSUE_MONTHS) await h.run('freelance_receivables', m);
   await h.run('freelance_skill_supply', 'all');
 }, 240_000);
-afterAll(async () => h?.close());
+afterAll(async () => {
+  // The channel's drainer waits for more keys a while: end it with the worker of this task queue.
+  for await (const w of h.client.workflow.list({ query: `WorkflowId = "notifications/${h.config.taskQueue}/alerts" AND TaskQueue = "${h.config.taskQueue}" AND ExecutionStatus = "Running"` })) {
+    await h.client.workflow.getHandle(w.workflowId, w.runId).terminate('test finished').catch(() => undefined);
+  }
+  await h?.close();
+  await receiver?.close();
+});
 
 describe('freelance profiles → freelancers', () => {
   it('quarantines each planted profile defect naming its field, French keys included', async () => {
@@ -139,43 +156,78 @@ describe('freelance indicators', () => {
       for (const p of await dashboardData(h.pool, d, values)) expect(p.error, `${d.name}/${p.panel.id}`).toBeNull();
     }
     const live = await dashboardData(h.pool, freelanceLive, {});
-    expect(live.find((p) => p.panel.id === 'pipelines')!.rows[0]).toEqual({ freelance_profiles: 'green', freelance_invoices: 'green', freelancers: 'green', freelance_revenue: 'green', freelance_skill_supply: 'green' });
+    expect(live.find((p) => p.panel.id === 'pipelines')!.rows[0]).toEqual({ freelance_profiles: 'green', freelance_invoices: 'green', freelancers: 'green', freelance_revenue: 'green', freelance_skill_supply: 'green', freelance_receivables: 'green' });
+    // The overdue count read from freelance_receivables equals a count over the invoices.
+    const { rows: overdue } = await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM freelance_invoices WHERE due_date < current_date AND paid_date IS NULL`);
+    expect(overdue[0]!.n).toBeGreaterThan(0);
+    expect(Number(live.find((p) => p.panel.id === 'now')!.rows[0]!['Overdue invoices'])).toBe(overdue[0]!.n);
     expect(live.find((p) => p.panel.id === 'last-invoices')!.rows).toHaveLength(10);
   });
 });
 
 describe('freelance alerts', () => {
-  let receiver: WebhookReceiver;
-  beforeAll(async () => {
-    receiver = await startWebhookReceiver();
+  const today = () => new Date().toISOString().slice(0, 10);
+  const alertTexts = () => receiver.posts.map((p) => p.body.text ?? '');
+  const outboxKeys = async () =>
+    (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_outbox WHERE channel = 'alerts'`)).rows[0]!.n;
+
+  it('reach the webhook by themselves after plain partition runs: every overdue invoice and out-of-band month, once', async () => {
+    // Nobody called the evaluation: the partition runs of beforeAll did (freelance_revenue's afterLoad).
+    const { rows: keys } = await h.pool.query<{ kind: string; key: string; alert_key: string }>(`SELECT kind, key, alert_key FROM freelance_alert_keys ORDER BY kind, key`);
+    const { rows: overdue } = await h.pool.query<{ invoice_id: string }>(
+      `SELECT invoice_id FROM freelance_invoices WHERE due_date < $1::date AND paid_date IS NULL ORDER BY invoice_id`,
+      [today()],
+    );
+    expect(overdue.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => k.kind === 'overdue').map((k) => k.key)).toEqual(overdue.map((r) => r.invoice_id));
+    // Independent occupancy per month: days billed by known freelancers / (working days × freelancers who billed).
+    const { rows: months } = await h.pool.query<{ month: string; days: string; n: number }>(
+      `SELECT to_char(invoice_month, 'YYYY-MM') AS month, sum(days_billed)::text AS days, count(DISTINCT freelancer_id)::int AS n
+         FROM freelance_revenue WHERE known AND invoice_month + interval '1 month' <= $1::date GROUP BY 1 ORDER BY 1`,
+      [today()],
+    );
+    const expectedMonths = months.flatMap((m) => {
+      const pct = Math.round((1000 * Number(m.days)) / (workingDaysInMonth(`${m.month}-01`) * m.n)) / 10;
+      return pct < BAND.occupancy_low_pct ? [`${m.month}:low`] : pct > BAND.occupancy_high_pct ? [`${m.month}:high`] : [];
+    });
+    expect(expectedMonths.length).toBeGreaterThan(0);
+    expect(keys.filter((k) => k.kind === 'occupancy').map((k) => k.key)).toEqual(expectedMonths);
+
+    // Each queued message arrives once at the alert channel's webhook, drained by the worker.
+    const messages = new Set(keys.map((k) => k.alert_key)).size;
+    await waitFor('the alerts to reach the webhook', () => receiver.posts.length >= messages, { timeoutMs: 60_000 });
+    const texts = alertTexts();
+    expect(texts).toHaveLength(messages);
+    expect(texts.filter((t) => /Freelance occupancy/.test(t))).toHaveLength(expectedMonths.length);
+    expect(texts.filter((t) => /newly overdue/.test(t)).length).toBe(new Set(keys.filter((k) => k.kind === 'overdue').map((k) => k.alert_key)).size);
+    expect(texts.filter((t) => /newly overdue/.test(t)).length).toBeGreaterThan(0);
+    for (const m of expectedMonths) expect(texts.some((t) => t.includes(`in ${m.split(':')[0]}`))).toBe(true);
   });
-  afterAll(async () => receiver?.close());
 
-  it('sends an overdue and an occupancy alert once, and only once across re-runs', async () => {
-    const logger = createLogger('error');
-    // The alert channel's webhook (SLACK_WEBHOOK_URL) carries channel `alerts`.
-    const { drainNotifications } = createNotificationActivities({ pool: h.pool, logger, env: { SLACK_WEBHOOK_URL: receiver.url } });
-    const opts = { asOf: manifest.asOf, lowPct: 60, highPct: 65 };
-    const first = await evaluateFreelanceAlerts(h.pool, opts);
-    expect(first.newOverdue).toBeGreaterThan(0);
-    expect(first.newOccupancy.length).toBeGreaterThan(0);
-    await drainNotifications({ channel: 'alerts', minIntervalMs: 0 });
-    const texts = receiver.posts.map((p) => p.body.text ?? '');
-    expect(texts.filter((t) => /newly overdue/.test(t))).toHaveLength(1);
-    expect(texts.filter((t) => /Freelance occupancy/.test(t))).toHaveLength(first.newOccupancy.length);
-    const { rows: overdue } = await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM freelance_invoices WHERE due_date < $1::date AND paid_date IS NULL`, [manifest.asOf]);
-    expect(first.newOverdue).toBe(overdue[0]!.n);
-
-    // Re-runs (same or later day, twice at once) find every occurrence known: nothing more is posted.
-    const again = await Promise.all([evaluateFreelanceAlerts(h.pool, opts), evaluateFreelanceAlerts(h.pool, opts)]);
+  it('posts nothing twice across re-runs, and a new occurrence once', async () => {
+    const posted = receiver.posts.length;
+    const queued = await outboxKeys();
+    // A plain re-run of a partition evaluates again: every occurrence is known.
+    await h.run('freelance_revenue', ISSUE_MONTHS[0]!);
+    // Direct evaluations, twice at once, find nothing either.
+    const again = await Promise.all([evaluateFreelanceAlerts(h.pool, { asOf: today(), lowPct: BAND.occupancy_low_pct, highPct: BAND.occupancy_high_pct }), evaluateFreelanceAlerts(h.pool, { asOf: today(), lowPct: BAND.occupancy_low_pct, highPct: BAND.occupancy_high_pct })]);
     expect(again.map((a) => a.queued)).toEqual([0, 0]);
-    await drainNotifications({ channel: 'alerts', minIntervalMs: 0 });
-    expect(receiver.posts).toHaveLength(texts.length);
+    expect(await outboxKeys()).toBe(queued);
 
-    // A new occurrence (an invoice paid late becomes unpaid again by correction) is alerted once.
-    await h.pool.query(`UPDATE freelance_invoices SET paid_date = NULL WHERE invoice_id = (SELECT min(invoice_id) FROM freelance_invoices WHERE paid_date IS NOT NULL AND due_date < $1::date)`, [manifest.asOf]);
-    expect((await evaluateFreelanceAlerts(h.pool, opts)).newOverdue).toBe(1);
-    await drainNotifications({ channel: 'alerts', minIntervalMs: 0 });
-    expect(receiver.posts).toHaveLength(texts.length + 1);
+    // A correction (a paid invoice becomes unpaid) then a plain run: one new overdue alert arrives.
+    const { rows } = await h.pool.query<{ invoice_id: string; dp_partition: string }>(
+      `UPDATE freelance_invoices SET paid_date = NULL
+        WHERE invoice_id = (SELECT min(invoice_id) FROM freelance_invoices WHERE paid_date IS NOT NULL AND due_date < $1::date)
+       RETURNING invoice_id, dp_partition`,
+      [today()],
+    );
+    const corrected = rows[0]!;
+    await h.run('freelance_revenue', corrected.dp_partition);
+    await waitFor('the new overdue alert', () => receiver.posts.length >= posted + 1, { timeoutMs: 60_000 });
+    expect(await outboxKeys()).toBe(queued + 1);
+    const last = alertTexts().slice(posted);
+    expect(last).toHaveLength(1);
+    expect(last[0]).toMatch(/1 invoice newly overdue/);
+    expect(last[0]).toContain(corrected.invoice_id);
   });
 });

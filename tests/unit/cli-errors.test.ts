@@ -23,7 +23,7 @@ describe('datapulse CLI', () => {
   it('rejects an unknown pipeline, naming the known ones', () => {
     const r = cli('run', 'nope', '2024-05-01T13');
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('datapulse: unknown pipeline "nope" (known: weather, city_weather, weather_daily, city_weather_monthly, freelance_invoices, freelance_profiles, freelancers, freelance_revenue, freelance_skill_supply, sport_hr_directory, sport_declared_sports, sport_activities, sport_employee_monthly, sport_team_monthly, sport_company_monthly)');
+    expect(r.stderr.trim()).toBe('datapulse: unknown pipeline "nope" (known: weather, city_weather, weather_daily, city_weather_monthly, freelance_invoices, freelance_profiles, freelancers, freelance_revenue, freelance_skill_supply, freelance_receivables, sport_hr_directory, sport_declared_sports, sport_activities, sport_employee_monthly, sport_team_monthly, sport_company_monthly)');
   });
 
   it('rejects a malformed partition key for the pipeline granularity', () => {

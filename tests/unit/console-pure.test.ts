@@ -180,6 +180,7 @@ describe('chart options', () => {
     expect(pipelineGraph(registry).edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual([
       'city_weather->city_weather_monthly',
       'city_weather_monthly->city_weather_monthly',
+      'freelance_invoices->freelance_receivables',
       'freelance_invoices->freelance_revenue',
       'freelance_profiles->freelancers',
       'freelancers->freelance_revenue',

@@ -8,6 +8,7 @@ import { isPositiveAmount, money, parseMoney } from '../../core/money';
 
 const NBSP = '\u00a0';
 const NNBSP = '\u202f';
+const THIN = '\u2009';
 
 describe('parseMoney: accepted formats', () => {
   it.each([
@@ -38,6 +39,14 @@ describe('parseMoney: accepted formats', () => {
     ['0,50', '0.50', null],
     ['  4500€  ', '4500.00', 'EUR'],
     ['12345.67', '12345.67', null],
+    [`4${THIN}500,00${THIN}€`, '4500.00', 'EUR'],
+    [`4${THIN}500,00 €`, '4500.00', 'EUR'],
+    [`1${NBSP}234${NBSP}567,89`, '1234567.89', null],
+    ['4 500 €', '4500.00', 'EUR'],
+    ['4500,00 EUR', '4500.00', 'EUR'],
+    ['4.500,00€', '4500.00', 'EUR'],
+    ['1 234,5', '1234.50', null],
+    ['12,345,678', '12345678.00', null],
   ])('%j → %s', (text, amount, currency) => {
     expect(parseMoney(text)).toEqual({ ok: true, amount, currency });
   });
@@ -62,6 +71,9 @@ describe('parseMoney: accepted formats', () => {
 describe('parseMoney: refused formats, with a reason', () => {
   it.each([
     ['4,500', /ambiguous.*thousands.*\(4500\).*decimals \(4\.500\)/],
+    ['4,500€', /ambiguous/],
+    ['4,500 €', /ambiguous/],
+    ['1,000', /ambiguous/],
     ['4.500', /ambiguous/],
     ['1.200€', /ambiguous/],
     ['-4,500', /ambiguous/],
@@ -76,6 +88,11 @@ describe('parseMoney: refused formats, with a reason', () => {
     ['1.234,567.89', /used both to group thousands and as decimal separator|mixes/],
     ['4500.', /not an amount|ends with/],
     ['4500 USD', /not in euros/],
+    ['CHF 4500', /not in euros/],
+    ['4500 CHF', /not in euros/],
+    ['4500 $', /not in euros/],
+    ['¥4500', /not in euros/],
+    ['TBD', /not an amount/],
     ['$4500', /not in euros/],
     ['£4500', /not in euros/],
     ['4500 € €', /currency twice/],
@@ -118,8 +135,15 @@ describe('money() schema helper', () => {
 
   it.each([
     ['0€', /must be greater than 0, got 0\.00/],
+    ['0', /must be greater than 0, got 0\.00/],
+    ['0,00 €', /must be greater than 0, got 0\.00/],
+    ['-0', /must be greater than 0, got 0\.00/],
     ['-450€', /must be greater than 0, got -450\.00/],
+    ['-4 500,00 €', /must be greater than 0, got -4500\.00/],
+    ['-0,01', /must be greater than 0, got -0\.01/],
     ['4,500', /ambiguous/],
+    ['4500 USD', /not in euros/],
+    ['n/a', /not an amount/],
   ])('refuses %j naming the field', (amount, reason) => {
     const r = schema.safeParse({ amount });
     expect(r.success).toBe(false);
