@@ -8,13 +8,14 @@ import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
 import type { PipelineDefinition } from '../core/pipeline';
 import type { Registry } from '../core/registry';
-import { keyPosition, mapGranularity, type MapGranularity } from './partition-map';
+import { isUnpartitioned, keyPosition, mapGranularity, type MapGranularity } from './partition-map';
 
 /** One pipeline's line on the overview. */
 export interface PipelineOverview {
   readonly name: string;
   readonly description: string;
-  readonly granularity: MapGranularity;
+  /** `static`: an unpartitioned snapshot (one partition, `all`). */
+  readonly granularity: MapGranularity | 'static';
   /** Newest succeeded (or stale) partition key, if any. */
   readonly newestLoaded: string | null;
   /** Milliseconds from the end of the newest loaded partition to now; null when nothing loaded. */
@@ -46,19 +47,21 @@ export function keyEndMs(g: MapGranularity, key: string): number {
   return Date.UTC(Math.floor(pos / 12), pos % 12, 1);
 }
 
-/** The declared expectation (`freshness.expectWithinMinutes`), else two partitions. */
+/** The declared expectation (`freshness.expectWithinMinutes`), else two partitions (a snapshot: one day since its load). */
 export function expectedLagMs(def: Pick<PipelineDefinition, 'partitioning' | 'freshness'>): number {
   if (def.freshness) return def.freshness.expectWithinMinutes * 60_000;
+  if (isUnpartitioned(def)) return 24 * HOUR_MS;
   const g = mapGranularity(def);
   return 2 * (g === 'hourly' ? HOUR_MS : g === 'daily' ? 24 * HOUR_MS : 31 * 24 * HOUR_MS);
 }
 
 /** The overview line of one pipeline. */
 export async function pipelineOverview(pool: Pool, def: PipelineDefinition, nowMs: number, registry?: Registry): Promise<PipelineOverview> {
-  const g = mapGranularity(def);
+  const g = isUnpartitioned(def) ? 'static' : mapGranularity(def);
   const fp = currentFingerprint(def);
-  const { rows } = await pool.query<{ newest: string | null; failed: number; stale: number; running: number; n: number }>(
+  const { rows } = await pool.query<{ newest: string | null; newest_at: Date | null; failed: number; stale: number; running: number; n: number }>(
     `SELECT max(partition_key) FILTER (WHERE status = 'succeeded') AS newest,
+            max(finished_at) FILTER (WHERE status = 'succeeded') AS newest_at,
             count(*) FILTER (WHERE status = 'failed' AND finished_at > $2::timestamptz - interval '1 day')::int AS failed,
             count(*) FILTER (WHERE status = 'succeeded'
                               AND (params_hash IS DISTINCT FROM $3 OR code_version IS DISTINCT FROM $4
@@ -74,7 +77,8 @@ export async function pipelineOverview(pool: Pool, def: PipelineDefinition, nowM
   );
   const r = rows[0];
   const newest = r?.newest ?? null;
-  const lagMs = newest ? nowMs - keyEndMs(g, newest) : null;
+  // A snapshot is as fresh as its last load; a partition as fresh as the end of its window.
+  const lagMs = !newest ? null : g === 'static' ? (r?.newest_at ? nowMs - r.newest_at.getTime() : null) : nowMs - keyEndMs(g, newest);
   const expected = expectedLagMs(def);
   const l = last.rows[0];
   return {

@@ -11,7 +11,7 @@ import { staleKeys } from '../activities/staleness';
 import { ledgerRowState, SOURCE_CHANGED_SQL, type PartitionState } from '../core/plan';
 import { partitionWorkflowId } from '../core/search-attributes';
 import { shiftKey } from '../core/partition';
-import { keyPosition, mapGranularity } from './partition-map';
+import { assertPartitionKey, isUnpartitioned, mapGranularity } from './partition-map';
 import { partitionLinks, type PartitionLineage } from './lineage';
 
 /** The ledger row as selected (snake_case); dates as ISO strings. */
@@ -143,7 +143,7 @@ export async function partitionDetail(
   opts: { offset?: number; limit?: number } = {},
 ): Promise<PartitionDetail> {
   const def = deps.registry.get(pipeline);
-  keyPosition(mapGranularity(def), key);
+  assertPartitionKey(def, key);
   const offset = Math.max(0, Math.floor(opts.offset ?? 0));
   const limit = Math.min(500, Math.max(1, Math.floor(opts.limit ?? QUARANTINE_PAGE)));
   const k = [pipeline, key];
@@ -165,8 +165,8 @@ export async function partitionDetail(
   const row = ledger.rows[0] as
     | (Record<string, unknown> & { status: 'running' | 'succeeded' | 'failed'; params_hash: string | null; code_version: string | null; workflow_id: string | null; run_id: string | null; source_changed: boolean | null })
     | undefined;
-  const g = mapGranularity(def);
-  const inputsStale = def.source.kind === 'derived' && row?.status === 'succeeded' ? (await staleKeys(deps.pool, deps.registry, pipeline, key, shiftKey(g, key, 1))).get(key) : undefined;
+  const upper = isUnpartitioned(def) ? undefined : shiftKey(mapGranularity(def), key, 1);
+  const inputsStale = def.source.kind === 'derived' && row?.status === 'succeeded' ? (await staleKeys(deps.pool, deps.registry, pipeline, key, upper)).get(key) : undefined;
   const state = ledgerRowState(row && { ...row, inputs_stale: inputsStale !== undefined }, currentFingerprint(def));
   const fp = currentFingerprint(def);
   const staleReason =

@@ -18,6 +18,7 @@ import { staleKeys } from '../activities/staleness';
 import type { Registry } from '../core/registry';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
+import { STATIC_KEY } from '../core/partition';
 import type { PipelineDefinition } from '../core/pipeline';
 import { PartitionState, type CurrentFingerprint } from '../core/plan';
 
@@ -225,6 +226,23 @@ export async function ledgerIslands(
     [input.pipeline, from, to, input.current.paramsHash, input.current.codeVersion, KEY_SQL_LIKE[g]],
   );
   return rows.map((r) => ({ state: r.state, start: Number(r.start), length: r.length }));
+}
+
+/** True for an unpartitioned pipeline (one partition, `all`): it has no map, only its partition's page. */
+export function isUnpartitioned(def: Pick<PipelineDefinition, 'partitioning'>): boolean {
+  return (def.partitioning as { granularity: string }).granularity === 'static';
+}
+
+/**
+ * Checks a partition key of a pipeline for the console: `all` for an unpartitioned pipeline, else a
+ * key of its granularity. Throws MapKeyError naming the key and what is expected.
+ */
+export function assertPartitionKey(def: Pick<PipelineDefinition, 'name' | 'partitioning'>, key: string): void {
+  if (isUnpartitioned(def)) {
+    if (key !== STATIC_KEY) throw new MapKeyError(`invalid partition key "${key}": ${def.name} is unpartitioned, its one partition is "${STATIC_KEY}"`);
+    return;
+  }
+  keyPosition(mapGranularity(def), key);
 }
 
 /** The granularity of a definition as the map sees it (monthly once "Derived datasets" declares it). */

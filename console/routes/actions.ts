@@ -8,7 +8,7 @@ import { isBackfillMode, type BackfillMode } from '../../core/plan';
 import { recordAction, type ActionRecord } from '../../ops/audit';
 import { startOrAttachBackfill, validateRange } from '../../ops/backfill-client';
 import { startPartition } from '../../ops/partition-runs';
-import { keyPosition, mapGranularity } from '../../ops/partition-map';
+import { assertPartitionKey } from '../../ops/partition-map';
 import { pauseSchedule, resumeSchedule } from '../../ops/schedules';
 import { signalSensor } from '../../ops/sensors';
 import { HttpError, type ConsoleContext } from '../server';
@@ -57,7 +57,7 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
       act(req, reply, 'run', req.body.key ?? null, async () => {
         const d = def(req.body.pipeline);
         const key = req.body.key ?? '';
-        keyPosition(mapGranularity(d), key);
+        assertPartitionKey(d, key);
         await startPartition(await ctx.temporal(), ctx.config, { pipeline: d.name, partition: key, trigger: 'run' });
         return `/pipelines/${encodeURIComponent(d.name)}/partitions/${encodeURIComponent(key)}`;
       }),

@@ -1,13 +1,13 @@
 /** Operations pages: the overview (freshness, runs, graph), a pipeline's partition map, a partition's detail. */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { shiftKey } from '../../core/partition';
+import { shiftKey, STATIC_KEY } from '../../core/partition';
 import type { PipelineDefinition } from '../../core/pipeline';
 import { BackfillMode } from '../../core/plan';
 import { pipelineGraph } from '../../ops/lineage';
 import { humanDuration, overview } from '../../ops/overview';
 import { partitionDetail } from '../../ops/partition-detail';
 import { needsSchedule } from '../../ops/schedules';
-import { defaultMapRange, keyPosition, mapGranularity, partitionMap, type PartitionMap } from '../../ops/partition-map';
+import { assertPartitionKey, defaultMapRange, isUnpartitioned, MapKeyError, partitionMap, type PartitionMap } from '../../ops/partition-map';
 import { graphOption } from '../charts';
 import { assetText } from './assets';
 import { html, jsonScript, type Html } from '../html';
@@ -90,7 +90,7 @@ export const operationsRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = asy
     const lines = await overview(ctx.pool, ctx.registry, ctx.now());
     const graph = pipelineGraph(ctx.registry);
     const rows = lines.map(
-      (l) => html`<tr data-pipeline="${l.name}"><td><a href="/pipelines/${l.name}">${l.name}</a><br><small>${l.description}</small></td><td>${l.granularity}</td>
+      (l) => html`<tr data-pipeline="${l.name}"><td><a href="/pipelines/${l.name}">${l.name}</a><br><small>${l.description}</small></td><td>${l.granularity === 'static' ? 'unpartitioned (snapshot)' : l.granularity}</td>
 <td class="fresh ${l.freshness}">${l.freshness === 'never' ? 'never loaded' : html`${l.freshness} — ${humanDuration(l.lagMs ?? 0)} behind (${l.newestLoaded}), expected within ${humanDuration(l.expectedLagMs)}`}</td>
 <td>${l.lastRun ? html`<a href="/pipelines/${l.name}/partitions/${l.lastRun.key}">${l.lastRun.key}</a> ${l.lastRun.status}<br><small>${l.lastRun.finishedAt ?? ''}</small>` : '—'}</td>
 <td class="num">${l.failedLastDay}</td><td class="num">${l.stale}</td><td class="num">${l.running}</td><td class="num">${l.partitions}</td>
@@ -112,6 +112,8 @@ ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipe
     { schema: { params: PIPELINE_PARAM, querystring: { type: 'object', properties: { from: KEY_SCHEMA, to: KEY_SCHEMA } } } },
     async (req, reply) => {
       const def = ctx.registry.get(req.params.pipeline);
+      // An unpartitioned snapshot has no map: its one partition's page says everything.
+      if (isUnpartitioned(def)) return reply.redirect(`/pipelines/${encodeURIComponent(def.name)}/partitions/${STATIC_KEY}`, 303);
       const range = req.query.from && req.query.to ? { from: req.query.from, to: req.query.to } : await defaultMapRange(ctx.pool, def, ctx.now());
       const map = await cachedMap(ctx, reply, def, range);
       // Stylesheet and map script inline: the page is drawn from one response.
@@ -124,6 +126,7 @@ ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipe
     { schema: { params: PIPELINE_PARAM, querystring: { type: 'object', properties: { from: KEY_SCHEMA, to: KEY_SCHEMA } } } },
     async (req, reply) => {
       const def = ctx.registry.get(req.params.pipeline);
+      if (isUnpartitioned(def)) throw new MapKeyError(`${def.name} is unpartitioned: it has no map, its one partition is /pipelines/${def.name}/partitions/${STATIC_KEY}`);
       const range = req.query.from && req.query.to ? { from: req.query.from, to: req.query.to } : await defaultMapRange(ctx.pool, def, ctx.now());
       return cachedMap(ctx, reply, def, range);
     },
@@ -139,11 +142,11 @@ ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipe
     },
     async (req, reply) => {
       const def = ctx.registry.get(req.params.pipeline);
-      keyPosition(mapGranularity(def), req.params.key);
+      assertPartitionKey(def, req.params.key);
       const client = ctx.client ? await ctx.temporal().catch(() => undefined) : undefined;
       const d = await partitionDetail({ pool: ctx.pool, registry: ctx.registry, config: ctx.config, client, traceUiUrl: ctx.traceUiUrl }, def.name, req.params.key, { offset: req.query.offset });
       const q = d.quarantine;
-      const body = html`<h1><a href="/pipelines/${d.pipeline}">${d.pipeline}</a> / ${d.key} <span class="state ${d.state}">${d.state}</span></h1>${d.staleReason ? html`<p class="stale-reason">stale: ${d.staleReason} — <code>npx datapulse backfill ${d.pipeline} --from ${d.key} --to ${shiftKey(def.partitioning.granularity, d.key, 1)} --stale</code> refreshes it</p>` : ''}
+      const body = html`<h1><a href="/pipelines/${d.pipeline}">${d.pipeline}</a> / ${d.key} <span class="state ${d.state}">${d.state}</span></h1>${d.staleReason ? html`<p class="stale-reason">stale: ${d.staleReason} — <code>${isUnpartitioned(def) ? `npx datapulse run ${d.pipeline} ${d.key}` : `npx datapulse backfill ${d.pipeline} --from ${d.key} --to ${shiftKey(def.partitioning.granularity, d.key, 1)} --stale`}</code> refreshes it</p>` : ''}
 <p><a href="${d.links.history}" rel="noopener">Temporal history</a>${d.links.trace ? html` · <a href="${d.links.trace}" rel="noopener">Trace</a>` : ''}</p>
 ${actionForm(ctx, reply, '/actions/run', { pipeline: d.pipeline, key: d.key }, 'Run this partition')}
 <h2>Ledger</h2>${d.ledger ? html`<table class="kv" aria-label="ledger">${Object.entries(d.ledger).map(([k, v]) => html`<tr><th>${k}</th><td>${v ?? ''}</td></tr>`)}</table>` : html`<p>No ledger row: this partition has not run.</p>`}

@@ -135,7 +135,8 @@ describe('operations pages', () => {
       ['/pipelines/nope', `unknown pipeline &quot;nope&quot; (known: ${registry.pipelines.map((p) => p.name).join(', ')})`],
       ['/pipelines/weather/partitions/2024-09-01', 'invalid hourly partition key &quot;2024-09-01&quot;: expected YYYY-MM-DDTHH (UTC)'],
       ['/pipelines/weather/partitions/2024-02-30T01', 'day 30 does not exist'],
-      ['/dashboards/nope', 'unknown dashboard &quot;nope&quot; (known: weather-hourly, weather-daily, rainfall-monthly)'],
+      ['/dashboards/nope', `unknown dashboard &quot;nope&quot; (known: ${dashboards.map((d) => d.name).join(', ')})`],
+      ['/pipelines/freelance_profiles/partitions/2024-01-01', 'invalid partition key &quot;2024-01-01&quot;: freelance_profiles is unpartitioned, its one partition is &quot;all&quot;'],
     ]) {
       const r = await app.inject({ url });
       expect(r.statusCode, url).toBe(404);
@@ -154,6 +155,13 @@ describe('operations pages', () => {
     expect(row).toContain('(2024-09-01T02), expected within 2 h 0 min');
     expect(row).toMatch(/<td class="num">1<\/td><td class="num">0<\/td><td class="num">0<\/td><td class="num">4<\/td>/);
     expect(r.body).toContain('id="graph-option"');
+    // An unpartitioned snapshot: no map, its one partition's page instead.
+    expect(/<tr data-pipeline="freelance_profiles">([\s\S]*?)<\/tr>/.exec(r.body)?.[1]).toContain('unpartitioned (snapshot)');
+    const map = await app.inject({ url: '/pipelines/freelance_profiles' });
+    expect([map.statusCode, map.headers.location]).toEqual([303, '/pipelines/freelance_profiles/partitions/all']);
+    const all = await app.inject({ url: '/pipelines/freelance_profiles/partitions/all' });
+    expect(all.statusCode).toBe(200);
+    expect(all.body).toContain('No ledger row: this partition has not run.');
   });
 });
 
