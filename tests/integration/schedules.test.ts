@@ -148,7 +148,7 @@ describe('schedule apply', () => {
     expect(r.map((x) => x.action)).toEqual(['updated', ...Array(6).fill('unchanged')]);
     const d = await describeSchedule(h.client, h.config, tweaked, 'weather');
     expect(d).toMatchObject({ spec: 'every hour at :20 UTC', overlap: 'SKIP', catchupWindowMs: 7_200_000, outOfDate: false, paused: false });
-    expect(await applySchedules(h.client, h.config, registry)).toMatchObject([{ action: 'updated' }, ...Array(5).fill({ action: 'unchanged' })]);
+    expect(await applySchedules(h.client, h.config, registry)).toMatchObject([{ action: 'updated' }, ...Array(6).fill({ action: 'unchanged' })]);
   });
 });
 
@@ -174,7 +174,7 @@ describe('pause and resume', () => {
     await expect(triggerSchedule(h.client, registry, 'city_weather')).rejects.toBeInstanceOf(ScheduleMissingError);
     const listing = await listSchedules(h.client, h.config, registry);
     expect(listing.pipelines.find((p) => p.pipeline === 'city_weather')?.details).toBeUndefined();
-    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'created', ...Array(4).fill('unchanged')]);
+    expect((await applySchedules(h.client, h.config, registry)).map((r) => r.action)).toEqual(['unchanged', 'created', ...Array(5).fill('unchanged')]);
   });
 });
 
