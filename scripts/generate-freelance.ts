@@ -417,7 +417,10 @@ export async function generateFreelance(opts: GenerateOptions): Promise<Freelanc
     const active = freelancers.filter(() => r() < activeShare);
     // Invoices go round-robin over the month's active freelancers, each with an occupancy target
     // (33–97 % of the working days) split over their invoices: a realistic spread, both alert bands.
-    const occupancy = active.map((f) => Math.min(0.97, f.load * (0.55 + 0.3 * r())));
+    // August is the summer lull (two thirds of the usual days billed): the pool's occupancy falls
+    // below the 60 % band that month, as the demo's occupancy alert shows.
+    const season = month0 === 7 ? 0.65 : 1;
+    const occupancy = active.map((f) => Math.min(0.97, f.load * (0.55 + 0.3 * r()) * season));
     const invoicesOf = (j: number) => Math.floor(count / active.length) + (j < count % active.length ? 1 : 0);
     // Duplicates wait a few rows before they are written: [rows left, fields, kind, original line, id].
     const pending: { wait: number; fields: string[]; kind: DefectKind; line: number; id: string }[] = [];

@@ -66,7 +66,13 @@ export async function freelanceDemo(client: Client, config: Config, pool: Pool, 
   const result = await evaluateFreelanceAlerts(pool, { asOf: m.asOf });
   const { drainNotifications } = createNotificationActivities({ pool, logger: createLogger('error'), env: { SLACK_WEBHOOK_URL: url } });
   const drained = await drainNotifications({ channel: 'alerts', minIntervalMs: 200, budgetMs: 30_000 });
-  say(`Alerts:     as of ${m.asOf}: ${result.newOverdue} newly overdue invoices, occupancy out of 60–90 % in ${result.newOccupancy.join(', ') || 'no month'}; ${drained.posted} message(s) posted (a re-run posts nothing new)`);
+  // Most occurrences were recorded already, by the evaluation that runs after every freelance_revenue load.
+  const { rows: seen } = await pool.query<{ kind: string; n: number; keys: string }>(
+    `SELECT kind, count(*)::int AS n, string_agg(key, ', ' ORDER BY key) AS keys FROM freelance_alert_keys GROUP BY kind ORDER BY kind`,
+  );
+  const overdue = seen.find((r) => r.kind === 'overdue')?.n ?? 0;
+  const months = seen.find((r) => r.kind === 'occupancy')?.keys ?? 'none';
+  say(`Alerts:     evaluated after every freelance_revenue load and once more here (as of ${m.asOf}: ${result.newOverdue} new): ${overdue} overdue invoices and occupancy out of 60–90 % in ${months}, each recorded once; ${drained.posted} message(s) posted (a re-run posts nothing new)`);
   for (const t of receiver?.texts ?? []) say(`  received: ${t.split('\n')[0]}`);
   await receiver?.close();
 

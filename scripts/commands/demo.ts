@@ -60,7 +60,7 @@ export async function demoCommand(opts: { exit: boolean }): Promise<void> {
     );
     say();
     say('Ledger:');
-    for (const r of rows) say(`  ${r.pipeline.padEnd(14)} ${r.status.padEnd(10)} ${String(r.partitions).padStart(5)} partitions, ${r.rows_in} rows in, ${r.loaded} loaded, ${r.quarantined} quarantined`);
+    for (const r of rows) say(`  ${r.pipeline.padEnd(22)} ${r.status.padEnd(10)} ${String(r.partitions).padStart(5)} partitions, ${r.rows_in} rows in, ${r.loaded} loaded, ${r.quarantined} quarantined`);
     say();
     say(`Console:                    ${console_.url}  (maps: ${console_.url}pipelines/weather, dashboards: ${console_.url}dashboards/weather-hourly)`);
     say(`Temporal UI (weather runs): ${workflowsQueryUiUrl(stack.config, 'DataPulsePipeline="weather"')}`);
