@@ -15,6 +15,19 @@ const FILTER_QUERY = { type: 'object', properties: { refresh: { type: 'integer',
 
 type Query = Record<string, string | number | undefined>;
 
+/**
+ * A table cell as people read it: dates as ISO 8601 (a date alone when it is midnight UTC, as
+ * PostgreSQL's `date` arrives), everything else as its text; null and undefined as empty.
+ */
+export function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) {
+    const iso = v.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  return String(v);
+}
+
 /** Dashboard routes as one Fastify plugin. */
 export const dashboardRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (app, { ctx }) => {
   async function load(name: string, query: Query) {
@@ -45,7 +58,7 @@ ${p.panel.chart === 'table' ? '' : html`<div class="chart" id="chart-${p.panel.i
 ${jsonScript(`option-${p.panel.id}`, panelOption(p.panel, p.rows))}
 <p><a href="/dashboards/${d.name}/export.csv?panel=${p.panel.id}&amp;${search}" download>CSV</a> · ${p.rows.length} rows</p>
 <details${p.panel.chart === 'table' ? ' open' : ''}><summary>Table</summary><table class="grid" aria-label="${p.panel.title} table"><thead><tr>${p.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
-<tbody>${p.rows.slice(0, 1000).map((r) => html`<tr>${p.columns.map((c) => html`<td>${r[c] === null || r[c] === undefined ? '' : String(r[c])}</td>`)}</tr>`)}</tbody></table>${p.rows.length > 1000 ? html`<p>first 1,000 rows; the exports hold all ${p.rows.length}</p>` : ''}</details></section>`,
+<tbody>${p.rows.slice(0, 1000).map((r) => html`<tr>${p.columns.map((c) => html`<td>${cellText(r[c])}</td>`)}</tr>`)}</tbody></table>${p.rows.length > 1000 ? html`<p>first 1,000 rows; the exports hold all ${p.rows.length}</p>` : ''}</details></section>`,
 )}
 <div id="dashboard" data-api="/api/dashboards/${d.name}?${search}" data-refresh="${refresh}"></div>`;
     return ctx.sendPage(reply, d.title, body, ['/assets/echarts.min.js', '/assets/dashboard.js']);

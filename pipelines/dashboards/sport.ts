@@ -106,14 +106,17 @@ export const sportBenefits = defineDashboard({
     },
     {
       id: 'replay',
-      title: 'Replay: total cost of the period before and after the last params change (datapulse diff sport_team_monthly)',
+      title: "Replay: the year's cost as of the period's last month, before and after the last params change (datapulse diff sport_team_monthly)",
       chart: 'table',
       query: `WITH v AS (
                 SELECT params_version, row_number() OVER (ORDER BY min(loaded_at) DESC, params_version) AS n
                   FROM materialization_history WHERE pipeline = 'sport_team_monthly' GROUP BY params_version),
-              parts AS (SELECT DISTINCT partition_key FROM materialization_history h JOIN v USING (params_version)
+              -- A month's costs are already the year's (bonus: annual amounts; wellness: year to date), so
+              -- the period is read at its last month, never summed over months.
+              parts AS (SELECT max(partition_key) AS partition_key FROM materialization_history h JOIN v USING (params_version)
                          WHERE h.pipeline = 'sport_team_monthly' AND v.n <= 2
-                           AND h.partition_key >= to_char($1::date, 'YYYY-MM') AND h.partition_key < to_char($2::date, 'YYYY-MM')),
+                           AND h.partition_key >= to_char($1::date, 'YYYY-MM') AND h.partition_key < to_char($2::date, 'YYYY-MM')
+                        HAVING max(partition_key) IS NOT NULL),
               before AS (SELECT h.rows FROM materialization_history h JOIN v USING (params_version) JOIN parts USING (partition_key)
                           WHERE h.pipeline = 'sport_team_monthly' AND v.n = 2),
               after AS (SELECT DISTINCT ON (h.partition_key) h.rows FROM materialization_history h JOIN parts USING (partition_key) LEFT JOIN v USING (params_version)

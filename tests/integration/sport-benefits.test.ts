@@ -303,7 +303,10 @@ describe('sport benefits: replay after a rule change', () => {
     expect(Number(kpi['Eligible employees'])).toBe(company[0]!.eligible_count);
     const replay = panels.find((p) => p.panel.id === 'replay')!.rows;
     expect(replay.at(-1)).toMatchObject({ team: 'TOTAL' });
-    expect(cents(String(replay.at(-1)!.change_eur))).toBe(delta);
+    // A month's costs are the year's so far: the panel reads the period's last month (2025-02), never a sum of months.
+    const feb = (rows: readonly { month: string; total_cost: string }[]) => cents(rows.find((r) => r.month === '2025-02')!.total_cost);
+    expect(cents(String(replay.at(-1)!.before_eur))).toBe(feb(before));
+    expect(cents(String(replay.at(-1)!.change_eur))).toBe(feb(after) - feb(before));
     const oneTeam = await dashboardData(h.pool, sportBenefits, { from: '2025-01-01', to: '2025-03-01', team: 'Sales' });
     expect(oneTeam.find((p) => p.panel.id === 'cost-per-team')!.rows.map((r) => r.team)).toEqual(['Sales']);
   });

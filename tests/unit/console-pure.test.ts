@@ -9,6 +9,7 @@ import { defineDashboard, DashboardDefinitionError, type DashboardPanel } from '
 import type { PipelineDefinition } from '../../core/pipeline';
 import { createRegistry } from '../../core/registry';
 import { graphOption, panelOption } from '../../console/charts';
+import { cellText } from '../../console/routes/dashboards';
 import { toCsv, toXlsx } from '../../console/export';
 import { escapeHtml, html } from '../../console/html';
 import { buildConsole, ConsoleConfigError, isLoopback } from '../../console/server';
@@ -196,6 +197,14 @@ describe('chart options', () => {
     const full = graphOption(all.nodes, all.edges, (n) => `/pipelines/${n}`) as { series: { data: { name: string; x: number }[] }[] };
     const x = Object.fromEntries((full.series[0]?.data ?? []).map((d) => [d.name, d.x]));
     expect([x.weather, x.weather_daily, x.city_weather, x.city_weather_monthly]).toEqual([100, 300, 100, 300]);
+  });
+});
+
+describe('dashboard table cells', () => {
+  it('shows dates as ISO 8601 (a date alone at midnight UTC), other values as their text', () => {
+    expect(cellText(new Date('2026-01-05T00:00:00Z'))).toBe('2026-01-05');
+    expect(cellText(new Date('2026-01-05T13:04:05.123Z'))).toBe('2026-01-05T13:04:05.123Z');
+    expect([cellText(null), cellText(undefined), cellText('4500.00'), cellText(0)]).toEqual(['', '', '4500.00', '0']);
   });
 });
 
