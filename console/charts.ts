@@ -68,24 +68,35 @@ export function panelOption(panel: DashboardPanel, rows: readonly Record<string,
   };
 }
 
-/**
- * The pipeline graph: one box per pipeline (clickable: `data.url`), arrows upstream → downstream.
- * Columns by depth (longest path from a source), rows within a column; unregistered upstreams grey.
- */
-export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEdge[], urlOf: (name: string) => string): ChartOption {
+/** Nodes with their labels, their columns (longest path from a source) and the layout box, shared by the chart and its height. */
+function graphLayout(nodes: readonly GraphNode[], edges: readonly GraphEdge[]) {
   const known = new Set(nodes.map((n) => n.name));
   const extra = [...new Set(edges.flatMap((e) => [e.from, e.to]))].filter((n) => !known.has(n));
-  const all = [...nodes.map((n) => ({ name: n.name, label: `${n.name} (${n.granularity})`, known: true })), ...extra.map((n) => ({ name: n, label: `${n} (not registered)`, known: false }))];
+  const all = [...nodes.map((n) => ({ name: n.name, label: `${n.name}\n${n.granularity}`, known: true })), ...extra.map((n) => ({ name: n, label: `${n}\nnot registered`, known: false }))];
   const depth = new Map<string, number>(all.map((n) => [n.name, 0]));
   // Longest path by relaxation; bounded by the node count so a cycle cannot loop forever.
   // A dataset reading its own earlier partitions (a self edge, e.g. a trailing window) stays in its column.
   const across = edges.filter((e) => e.from !== e.to);
   for (let i = 0; i < all.length; i++) for (const e of across) depth.set(e.to, Math.max(depth.get(e.to) ?? 0, Math.min(all.length, (depth.get(e.from) ?? 0) + 1)));
-  const rowsUsed = new Map<number, number>();
   // ECharts fits the nodes' bounding box to the chart; a box without width or height draws nothing,
   // so the box always spans at least 2 columns × 2 rows (the corners are empty).
   const maxDepth = Math.max(1, ...depth.values());
   const maxRows = Math.max(1, ...[...Array(maxDepth + 1).keys()].map((d) => [...depth.values()].filter((v) => v === d).length - 1));
+  return { all, depth, maxDepth, maxRows };
+}
+
+/** Height in pixels the graph needs: its tallest column (rows of 70 px) plus margins. */
+export function graphHeightPx(nodes: readonly GraphNode[], edges: readonly GraphEdge[]): number {
+  return 120 + 70 * (graphLayout(nodes, edges).maxRows + 1);
+}
+
+/**
+ * The pipeline graph: one box per pipeline (clickable: `data.url`), arrows upstream → downstream.
+ * Columns by depth (longest path from a source), rows within a column; unregistered upstreams grey.
+ */
+export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEdge[], urlOf: (name: string) => string): ChartOption {
+  const { all, depth, maxDepth, maxRows } = graphLayout(nodes, edges);
+  const rowsUsed = new Map<number, number>();
   return {
     tooltip: { formatter: '{b}' },
     series: [
@@ -93,21 +104,21 @@ export function graphOption(nodes: readonly GraphNode[], edges: readonly GraphEd
         type: 'graph',
         layout: 'none',
         symbol: 'roundRect',
-        symbolSize: [170, 40],
+        symbolSize: [200, 46],
         edgeSymbol: ['none', 'arrow'],
         edgeSymbolSize: 10,
-        label: { show: true, color: '#fff', fontSize: 13 },
+        label: { show: true, color: '#fff', fontSize: 12, lineHeight: 15 },
         edgeLabel: { show: true, formatter: '{c}', fontSize: 11 },
         data: all.map((n) => {
           const col = depth.get(n.name) ?? 0;
           const row = rowsUsed.get(col) ?? 0;
           rowsUsed.set(col, row + 1);
-          return { name: n.name, x: col * 200 + 100, y: row * 60 + 30, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
+          return { name: n.name, x: col * 260 + 130, y: row * 70 + 35, url: n.known ? urlOf(n.name) : null, label: { formatter: n.label }, itemStyle: { color: n.known ? '#2f6fb0' : '#999' } };
         }).concat(
           // Invisible corners of the layout box (see above); not clickable.
           [
             [0, 0],
-            [(maxDepth + 1) * 200, (maxRows + 1) * 60],
+            [(maxDepth + 1) * 260, (maxRows + 1) * 70],
           ].map(([x, y], i) => ({ name: `\u0000corner${i}`, x: x ?? 0, y: y ?? 0, url: null, label: { formatter: '' }, itemStyle: { color: 'transparent' }, symbolSize: 0, tooltip: { show: false } }) as never),
         ),
         links: edges.map((e) => ({ source: e.from, target: e.to, value: e.input })),

@@ -8,7 +8,7 @@ import { humanDuration, overview } from '../../ops/overview';
 import { partitionDetail } from '../../ops/partition-detail';
 import { needsSchedule } from '../../ops/schedules';
 import { assertPartitionKey, defaultMapRange, isUnpartitioned, MapKeyError, partitionMap, type PartitionMap } from '../../ops/partition-map';
-import { graphOption } from '../charts';
+import { graphHeightPx, graphOption } from '../charts';
 import { assetText } from './assets';
 import { html, jsonScript, type Html } from '../html';
 import type { ConsoleContext } from '../server';
@@ -101,7 +101,7 @@ export const operationsRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = asy
       'Overview',
       html`<h1>Pipelines</h1>
 <table class="grid"><thead><tr><th>pipeline</th><th>partitions</th><th>freshness</th><th>last run</th><th>failed (24 h)</th><th>stale (now)</th><th>running</th><th>in ledger</th><th>runs by</th></tr></thead><tbody>${rows}</tbody></table>
-<h2>Pipeline graph</h2><div id="graph" class="chart" style="height:${100 + 60 * Math.max(1, graph.nodes.length)}px" aria-label="pipeline graph"></div>
+<h2>Pipeline graph</h2><div id="graph" class="chart" style="height:${graphHeightPx(graph.nodes, graph.edges)}px" aria-label="pipeline graph"></div>
 ${jsonScript('graph-option', graphOption(graph.nodes, graph.edges, (n) => `/pipelines/${n}`))}`,
       ['/assets/echarts.min.js', '/assets/graph.js'],
     );

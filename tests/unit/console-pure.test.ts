@@ -174,8 +174,8 @@ describe('chart options', () => {
     const o = graphOption(g.nodes, g.edges, (n) => `/pipelines/${n}`) as { series: { data: { name: string; url: string; x: number }[]; links: unknown[] }[] };
     const s = o.series[0];
     expect(s?.data.filter((d) => d.url).map((d) => [d.name, d.url, d.x])).toEqual([
-      ['weather', '/pipelines/weather', 100],
-      ['weather_daily', '/pipelines/weather_daily', 300],
+      ['weather', '/pipelines/weather', 130],
+      ['weather_daily', '/pipelines/weather_daily', 390],
     ]);
     expect(s?.links).toHaveLength(1);
     expect(pipelineGraph(registry).edges.map((e) => `${e.from}->${e.to}`).sort()).toEqual([
@@ -196,7 +196,7 @@ describe('chart options', () => {
     const all = pipelineGraph(registry);
     const full = graphOption(all.nodes, all.edges, (n) => `/pipelines/${n}`) as { series: { data: { name: string; x: number }[] }[] };
     const x = Object.fromEntries((full.series[0]?.data ?? []).map((d) => [d.name, d.x]));
-    expect([x.weather, x.weather_daily, x.city_weather, x.city_weather_monthly]).toEqual([100, 300, 100, 300]);
+    expect([x.weather, x.weather_daily, x.city_weather, x.city_weather_monthly]).toEqual([130, 390, 130, 390]);
   });
 });
 
