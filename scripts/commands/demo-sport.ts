@@ -216,6 +216,7 @@ async function replay(client: Client, config: Config, pool: Pool): Promise<numbe
     say(`            company 2025 cost ${beforeTotal} → ${afterTotal} EUR: ${eur(moved)} EUR; by hand (each eligible salary × 4 % − × 5 %, to the cent): ${eur(expected)} EUR ${ok ? '✓' : '✗ MISMATCH'}`);
     if (!ok) failed++;
   } finally {
+    await drainTaskQueue(client, taskQueue);
     worker.shutdown();
     await running.catch(() => undefined);
     await connection.close().catch(() => undefined);
@@ -226,4 +227,24 @@ async function replay(client: Client, config: Config, pool: Pool): Promise<numbe
   failed += await settleDerived(client, config, pool, registry, config.taskQueue, 20_000);
   say(`            company 2025 cost back to ${(await companyDecember(pool)).total_cost} EUR; console: dashboards/sport-benefits (replay panel: before/after)`);
   return failed;
+}
+
+/**
+ * Before a worker of `taskQueue` stops: ends the automation workflows of that queue (so nothing new
+ * starts on it), then waits (at most 60 s) for the partitions they started to finish on that worker.
+ * Otherwise a partition started at the last moment would wait forever on a queue nobody polls, and
+ * the next backfill joining it (deterministic ids) with it.
+ */
+async function drainTaskQueue(client: Client, taskQueue: string): Promise<void> {
+  const running = `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`;
+  for await (const w of client.workflow.list({ query: `${running} AND WorkflowType = "automationWorkflow"` })) {
+    await client.workflow.getHandle(w.workflowId, w.runId).terminate('demo: the replay worker stops').catch(() => undefined);
+  }
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    let open = 0;
+    for await (const w of client.workflow.list({ query: running })) if (w.type !== 'automationWorkflow') open++;
+    if (open === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
