@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { assessCommute, CommuteMode, DEFAULT_SPORT_PARAMS, haversineKm, EARTH_RADIUS_KM, type GeoPoint } from '../core/sport-benefits';
+import { mulberry32 } from '../core/seeded-random';
 
 /** Where a planted defect must end once the pipelines run. */
 export const DefectOutcome = {
@@ -167,20 +168,7 @@ export const SPORTS_COLUMNS = ['employee_id', 'sport'] as const;
 
 const TIME_ZONE = 'Europe/Paris';
 
-/**
- * mulberry32, a 32-bit seeded generator (Tommy Ettinger, public domain): small, fast, and the same
- * sequence on every platform, which is all a data generator needs (not cryptographic).
- */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const FIRST_NAMES = [
   'Léa', 'Hugo', 'Chloé', 'Lucas', 'Manon', 'Nathan', 'Inès', 'Théo', 'Camille', 'Louis', 'Zoë', 'Jérôme', 'Sarah', 'Karim', 'Amélie',

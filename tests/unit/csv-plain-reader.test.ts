@@ -13,6 +13,7 @@ import { readCsvFiles, type CsvReadContext, type CsvResumePoint, type FileScan }
 import { lineStartOffsets } from '../../activities/catalog';
 import { partitionWindow } from '../../core/partition';
 import type { CsvFilesSource, SourceRecord } from '../../core/pipeline';
+import { mulberry32 } from '../../core/seeded-random';
 
 let root: string;
 let n = 0;
@@ -25,17 +26,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** A deterministic pseudo-random sequence (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const VALUES = ['', ' ', 'Zürich', '東京', '12.5', '-3', 'x y', '🌧', "it's", 'a;b', 'tab\there', 'é'];
 

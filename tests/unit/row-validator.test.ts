@@ -14,17 +14,9 @@ import { registry } from '../../pipelines/index';
 import { cityWeather } from '../../pipelines/city-weather';
 import { canonicalDecimal, decimal, exactDecimal, instant, isoDate, strictBoolean } from '../../core/schema-helpers';
 import { WHOLE_TIME } from '../../activities/sources/landing-files';
+import { mulberry32 } from '../../core/seeded-random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const POOL: unknown[] = [
   '', ' ', '0', '1', '-1', '12.5', ' 12.50 ', '+3', '1e3', '1e400', '-0', '523189076432153.91', 'abc', 'NaN', '4 500€', '450,50',
