@@ -41,6 +41,7 @@ import type { Pool, PoolClient } from '../infra/db';
 import { keyForTime, keyToStartMs } from '../core/partition';
 import type { CsvFilesSource, PipelineDefinition } from '../core/pipeline';
 import { FailureType, nonRetryable } from './errors';
+import { scanPlainCsv } from './catalog-plain-scan';
 import { fileFormat, filePattern, readFileInWindow, WHOLE_TIME, type FileToRead } from './sources/landing-files';
 
 /** A row no partition can own, found while scanning (see unplaced_records). */
@@ -295,8 +296,19 @@ export async function filesForPartition(pool: Pool, pipeline: string, partition:
   if (bad) {
     throw nonRetryable((bad.error_type as FailureType | null) ?? FailureType.SOURCE_FORMAT, bad.error ?? `${bad.file_name}: unreadable`);
   }
-  const { rows } = await pool.query<{ file_name: string; sorted_by_time: boolean | null; header_end_byte: string | null; first_byte: string | null; first_line: number | null }>(
-    `SELECT c.file_name, c.sorted_by_time, c.header_end_byte, p.first_byte, p.first_line FROM file_partitions p
+  const { rows } = await pool.query<{
+    file_name: string;
+    sorted_by_time: boolean | null;
+    header_end_byte: string | null;
+    first_byte: string | null;
+    first_line: number | null;
+    whole: boolean;
+    row_count: number;
+  }>(
+    `SELECT c.file_name, c.sorted_by_time, c.header_end_byte, p.first_byte, p.first_line, p.row_count,
+            (coalesce(c.unplaced_count, 0) = 0 AND NOT EXISTS (SELECT 1 FROM file_partitions o
+              WHERE o.pipeline = p.pipeline AND o.file_name = p.file_name AND o.partition_key <> p.partition_key)) AS whole
+       FROM file_partitions p
        JOIN file_catalog c ON c.pipeline = p.pipeline AND c.file_name = p.file_name
       WHERE p.pipeline = $1 AND p.partition_key = $2 AND c.status = 'ok'
       ORDER BY c.content_mtime_ns, c.file_name COLLATE "C"`,
@@ -305,6 +317,7 @@ export async function filesForPartition(pool: Pool, pipeline: string, partition:
   return rows.map((r) => ({
     name: r.file_name,
     sortedByTime: r.sorted_by_time === true,
+    ...(r.whole ? { wholeFileRows: r.row_count } : {}),
     ...(r.sorted_by_time && r.header_end_byte !== null && r.first_byte !== null && r.first_line !== null
       ? { resume: { headerEnd: Number(r.header_end_byte), byte: Number(r.first_byte), line: r.first_line } }
       : {}),
@@ -357,6 +370,9 @@ async function scanFile(
   name: string,
   heartbeat?: (d?: unknown) => void,
 ): Promise<ScanResult> {
+  // Plain CSV (no quotes, clean UTF-8): read on its bytes; anything else, or unusual, below.
+  const plain = await scanPlainCsv(def, src, path.join(folder, name), heartbeat);
+  if (plain) return { ok: true, ...plain, unplaced: [] };
   const unplaced: UnplacedRow[] = [];
   const hashes = new Map<string, { n: number; h: Hash; pending: string; firstLine: number }>();
   let firstRecordLine = Infinity;

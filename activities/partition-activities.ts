@@ -7,10 +7,11 @@
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { copyInLines, copyOutRows, withTransaction, type Pool, type PoolClient } from '../infra/db';
+import { copyInLines, copyOutRows, copyUnescape, withTransaction, type Pool, type PoolClient } from '../infra/db';
 import type { Config } from '../infra/config';
 import { intermediateName, intermediateTable, type IntermediateKind } from './intermediates';
 import { copyEscape, encodeValue, ValueRejected } from './typed-values';
+import { agreementSample, copyFileSetBased, firstDisagreement, rawColumnsDdl, rawRecordsSql, remainderSql, stageAccepted } from './set-based';
 import { codeVersion, paramsHash } from '../infra/fingerprint';
 import type { Logger } from '../infra/logger';
 import { InvalidPartitionKeyError, keyToStartMs, partitionWindow, type PartitionWindow } from '../core/partition';
@@ -167,19 +168,52 @@ export function createPartitionActivities(deps: ActivityDeps) {
       // out) may still be reading; the next run waits for it here instead of interleaving rows with it.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [ref.pipeline, ref.partition]);
       await client.query(`DROP TABLE IF EXISTS ${raw}`);
-      await client.query(`CREATE TABLE ${raw} (dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL)`);
+      // With a set-based path (PipelineDefinition.sql), rows COPYed by PostgreSQL fill text columns instead of `record`.
+      await client.query(
+        `CREATE TABLE ${raw} (${def.sql ? rawColumnsDdl(def.sql) : 'dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL'})`,
+      );
       let seq = 0;
       // The checksum is fed in batches: sha256 of the concatenation, whatever the batch size.
       const hashed = batchedHash(hash);
       let file = '';
       let fileEscaped = '';
-      const lines = mapAsync(readSource(def, window, files), (r) => {
-        const json = JSON.stringify(r.record);
-        if (r.sourceFile !== file) fileEscaped = copyEscape((file = r.sourceFile));
-        hashed.add(`${r.sourceFile}\t${r.lineNo}\t${json}\n`);
-        return `${++seq}\t${fileEscaped}\t${r.lineNo}\t${copyEscape(json)}\n`;
-      });
-      const n = await copyInLines(client, `${raw} (dp_seq, source_file, line_no, record)`, lines);
+      const copyRead = (only: readonly FileToRead[] | undefined) =>
+        copyInLines(
+          client,
+          `${raw} (dp_seq, source_file, line_no, record)`,
+          mapAsync(readSource(def, window, only), (r) => {
+            const json = JSON.stringify(r.record);
+            if (r.sourceFile !== file) fileEscaped = copyEscape((file = r.sourceFile));
+            hashed.add(`${r.sourceFile}\t${r.lineNo}\t${json}\n`);
+            return `${++seq}\t${fileEscaped}\t${r.lineNo}\t${copyEscape(json)}\n`;
+          }),
+        );
+      let n = 0;
+      if (!def.sql || !files) n = await copyRead(files);
+      else {
+        // Files in precedence order: a whole-partition file may take the set-based path; runs of
+        // the others are read by JavaScript. Row numbers (dp_seq) keep the precedence order.
+        let pending: FileToRead[] = [];
+        const flush = async () => {
+          if (pending.length > 0) n += await copyRead(pending);
+          pending = [];
+        };
+        for (const f of files) {
+          if (f.wholeFileRows !== undefined) {
+            await flush();
+            const folder = landingFolder(deps.config.landingDir, def.name);
+            const got = await copyFileSetBased(client, def, raw, intermediateName('raw', ref.pipeline, ref.partition), { folder, name: f.name, rows: f.wholeFileRows }, seq, heartbeater());
+            if (got) {
+              seq += got.rows;
+              n += got.rows;
+              hashed.add(`${f.name}\t*\t${got.sha256}\n`);
+              continue;
+            }
+          }
+          pending.push(f);
+        }
+        await flush();
+      }
       hashed.flush();
       return n;
     });
@@ -258,13 +292,16 @@ export function createPartitionActivities(deps: ActivityDeps) {
              ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')})`,
         );
         await assertIntermediate(client, 'raw', ref);
+        // Set-based path: PostgreSQL stages the rows its SQL accepts; the rest go through JavaScript below.
+        const setBased = def.sql ? await stageAccepted(client, def, raw, stg) : { textRows: 0, accepted: 0 };
+        if (setBased.accepted > 0) await assertSetBasedAgrees(client, def, ref, raw, stg);
         let seen = 0;
         const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) =>
           `${seq}\t${copyEscape(file)}\t${line}\t${field === null ? '\\N' : copyEscape(field)}\t${copyEscape(reason)}\t${
             rawValue === null ? '\\N' : copyEscape(rawValue.slice(0, 1000))
           }\t${copyEscape(json)}\t${nullColumns}\n`;
         const lines = async function* (): AsyncGenerator<string> {
-          for await (const [seq, file, line, json] of copyOutRows(reader, `SELECT dp_seq, source_file, line_no, record FROM ${raw}`)) {
+          for await (const [seq, file, line, json] of copyOutRows(reader, remainderSql(def, raw, setBased.accepted === setBased.textRows))) {
             if (++seen % 20000 === 0 && c && !c.info.isLocal) c.heartbeat({ rows: seen });
             const record = JSON.parse(json!) as Record<string, unknown>;
             const verdict = checkRow(def, record);
@@ -298,12 +335,12 @@ export function createPartitionActivities(deps: ActivityDeps) {
             else yield `${seq}\t${copyEscape(file!)}\t${line}\t\\N\t\\N\t\\N\t\\N${encoded}\n`;
           }
         };
-        const staged = await copyInLines(
+        const staged = setBased.accepted + await copyInLines(
           client,
           `${stg} (dp_seq, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record, ${columns.map(([col]) => ident(col, 'column')).join(', ')})`,
           lines(),
         );
-        await quarantineUnknownReferences(client, def, stg, raw, registry);
+        await quarantineUnknownReferences(client, def, stg, rawRecordsSql(def, raw), registry);
         const q = await client.query(
           `INSERT INTO quarantine (pipeline, partition_key, source_file, line_no, field, reason, raw_value, record)
            SELECT $1, $2, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record::jsonb FROM ${stg} WHERE dp_reason IS NOT NULL`,
@@ -466,6 +503,45 @@ export function createPartitionActivities(deps: ActivityDeps) {
     }).catch((err: unknown) => lostIfMissing(err, input))).finally(stopHeartbeats);
     logger.info(result, 'loaded');
     return result;
+  }
+
+  /**
+   * The set-based path's agreement check (activities/set-based.ts): the first rows its SQL staged
+   * must pass the schema and give, through the transform, the same values.
+   * @throws non-retryable ConfigError naming file, line, column and both values on a disagreement.
+   */
+  async function assertSetBasedAgrees(client: PoolClient, def: PipelineDefinition, ref: PartitionRef, raw: string, stg: string): Promise<void> {
+    const sample = await agreementSample(client, def, raw, stg);
+    const columns = Object.entries(def.target.columns);
+    const disagree = (row: { sourceFile: string; lineNo: number }, what: string) =>
+      nonRetryable(
+        FailureType.CONFIG,
+        `${def.name}: the set-based SQL (sql.select / sql.accept) disagrees with the schema and transform at ${row.sourceFile} line ${row.lineNo}: ${what}; ` +
+          'fix the pipeline\'s sql (or remove it) and re-run the partition',
+      );
+    const js: Record<string, string | null>[] = [];
+    for (const row of sample) {
+      const verdict = checkRow(def, row.record);
+      if (!verdict.ok) throw disagree(row, `SQL accepted a row the schema rejects (${verdict.reason})`);
+      const out = def.transform(verdict.value as never, { partition: ref.partition, params: def.params });
+      const values: Record<string, string | null> = {};
+      for (const [col, type] of columns) {
+        let text: string;
+        try {
+          text = encodeValue(type, out[col]);
+        } catch (err) {
+          if (!(err instanceof ValueRejected)) throw err;
+          throw disagree(row, `SQL accepted a row whose ${col} JavaScript rejects (${err.message})`);
+        }
+        values[col] = text === '\\N' ? null : copyUnescape(text);
+      }
+      js.push(values);
+    }
+    const d = await firstDisagreement(client, def, sample.map((r) => r.staged), js);
+    if (d) {
+      const row = sample[d.index]!;
+      throw disagree(row, `column ${d.column} is ${JSON.stringify(row.staged[d.column])} in SQL and ${JSON.stringify(js[d.index]![d.column])} in JavaScript`);
+    }
   }
 
   /** Fails the step non-retryably when the partition's intermediate table is gone. */

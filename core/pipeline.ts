@@ -270,6 +270,54 @@ export interface PipelineDefinition<S extends z.ZodType<Record<string, unknown>>
    * so `datapulse diff` can compare figures before and after a params change. @default false
    */
   readonly keepHistory?: boolean;
+  /**
+   * The set-based row path (activities/set-based.ts): the same schema and transform, written in SQL,
+   * so that a big CSV file is validated and transformed by PostgreSQL in bulk instead of row by row
+   * in JavaScript. Used for a CSV landing file whose rows all belong to the partition being loaded
+   * (a month-end extract, one file per partition) and that has at least `minRows` rows; every other
+   * file, and every row this SQL does not accept, takes the JavaScript path, where the zod schema
+   * alone judges and words rejections. So this SQL only ever *accepts*: it must accept no row the
+   * schema rejects and must compute what the transform computes. Validate checks that on the first
+   * rows of every such file (a disagreement fails the partition, naming file, line and column), and
+   * a test per pipeline should prove it on edge values (see tests/integration/set-based-path.test.ts).
+   * Changing it changes the pipeline's code version (partitions become stale).
+   */
+  readonly sql?: SqlRowPath;
+}
+
+/**
+ * How a source column's text reads in SQL (activities/set-based.ts). Each kind accepts a
+ * conservative pattern whose values JavaScript reads identically; any other text is left to the
+ * JavaScript path:
+ * - `text`: the text as written (any value, including empty);
+ * - `trimmed-text`: non-empty text that starts and ends with a printable ASCII character (what
+ *   `z.string().trim()` leaves unchanged);
+ * - `decimal`: `-?d{1,9}(.d{1,6})?` read as `double precision` (what `decimal()` returns for it);
+ * - `integer`: `-?d{1,15}` read as `bigint`;
+ * - `iso-date`: a real calendar date `YYYY-MM-DD`, years 0001–9999, read as `date` (what `isoDate()` accepts).
+ */
+export type SqlSourceKind = 'text' | 'trimmed-text' | 'decimal' | 'integer' | 'iso-date';
+
+/** Kinds a column of {@link SqlRowPath.columns} may have. */
+export const SQL_SOURCE_KINDS: readonly SqlSourceKind[] = ['text', 'trimmed-text', 'decimal', 'integer', 'iso-date'];
+
+/** The set-based row path of a CSV pipeline (see PipelineDefinition.sql). */
+export interface SqlRowPath {
+  /**
+   * The source (header) columns the SQL reads, each with how its text reads (names are lower-case
+   * identifiers). A file whose header has a column not listed here takes the JavaScript path.
+   */
+  readonly columns: Readonly<Record<string, SqlSourceKind>>;
+  /**
+   * Condition (SQL over the typed source columns) a row must meet to be accepted here: the schema's
+   * checks and refinements, e.g. `temp_min <= temp_max AND weather IN ('rain', 'sun')`. A row for
+   * which it is false or null goes to the JavaScript path. @default every row whose columns all read
+   */
+  readonly accept?: string;
+  /** Every target column as a SQL expression over the typed source columns (the transform). */
+  readonly select: Readonly<Record<string, string>>;
+  /** Fewest rows a file needs to take this path (smaller files are cheaper row by row). @default 10000 */
+  readonly minRows?: number;
 }
 
 /** A row-level reference (see PipelineDefinition.quarantineUnknown). */
@@ -402,6 +450,23 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
       }
       if (!(n.join.on in def.target.columns)) fail(`notify.join.on ${n.join.on} is not a target column`);
     }
+  }
+  if (def.sql) {
+    const q = def.sql;
+    if (def.source.kind !== 'csv-files' || (def.source.format ?? 'csv') !== 'csv') fail('sql: the set-based row path reads CSV landing files only');
+    const cols = Object.entries(q.columns);
+    if (cols.length === 0) fail('sql.columns: name at least one source column');
+    for (const [c, kind] of cols) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(c)) fail(`sql.columns: ${JSON.stringify(c)} is not a lower-case identifier`);
+      if (!SQL_SOURCE_KINDS.includes(kind)) fail(`sql.columns.${c}: kind must be one of ${SQL_SOURCE_KINDS.join(', ')}`);
+    }
+    const want = Object.keys(def.target.columns).sort();
+    const got = Object.keys(q.select).sort();
+    if (want.join() !== got.join()) fail(`sql.select must give exactly the target columns (${want.join(', ')}), got ${got.join(', ')}`);
+    for (const [c, e] of Object.entries(q.select)) if (typeof e !== 'string' || e.trim() === '' || e.includes(';')) fail(`sql.select.${c} must be one SQL expression`);
+    if (q.accept !== undefined && (q.accept.trim() === '' || q.accept.includes(';'))) fail('sql.accept must be one SQL condition');
+    if (q.minRows !== undefined && !(Number.isInteger(q.minRows) && q.minRows >= 1)) fail('sql.minRows must be a positive integer');
+    if (def.source.kind === 'csv-files' && def.source.delimiter !== undefined && !/^[\x20-\x7e\t]$/.test(def.source.delimiter)) fail('sql: the delimiter must be one ASCII character');
   }
   try {
     validateChecks(def.checks ?? []);

@@ -46,6 +46,8 @@ function computeCodeVersion(def: PipelineDefinition): string {
     canonicalJson(def.target),
     canonicalJson(Object.fromEntries(Object.entries(src).map(([k, v]) => [k, typeof v === 'function' || v instanceof RegExp ? String(v) : v]))),
     JSON.stringify(def.schema.def ?? null, (_k, v: unknown) => (typeof v === 'function' ? String(v) : v)),
+    // The set-based row path computes the same output in SQL (absent: nothing added, versions unchanged).
+    ...(def.sql ? [canonicalJson(def.sql)] : []),
   ].join('\n');
   return `v${def.version}-${sha256(material).slice(0, 12)}`;
 }

@@ -43,6 +43,26 @@ export const cityWeather = definePipeline({
     wind_ms: row.wind,
     conditions: row.weather,
   }),
+  // The same schema and transform in SQL, for big one-day files (a day of many stations): PostgreSQL
+  // validates and transforms them in bulk (activities/set-based.ts). temp_mean_c spells JavaScript's
+  // Math.round (floor, plus one when the fraction is at least ½: exact for every double) in SQL;
+  // tests/integration/set-based-path.test.ts loads the same files both ways.
+  sql: {
+    columns: { location: 'trimmed-text', date: 'iso-date', precipitation: 'decimal', temp_max: 'decimal', temp_min: 'decimal', wind: 'decimal', weather: 'text' },
+    accept: `precipitation >= 0 AND temp_max BETWEEN -90 AND 60 AND temp_min BETWEEN -90 AND 60 AND wind >= 0
+      AND weather IN ('drizzle', 'rain', 'sun', 'snow', 'fog') AND temp_min <= temp_max`,
+    select: {
+      location: 'location',
+      day: 'date',
+      precipitation_mm: 'precipitation',
+      temp_max_c: 'temp_max',
+      temp_min_c: 'temp_min',
+      temp_mean_c: `(floor((temp_max + temp_min) / 2 * 100)
+        + CASE WHEN (temp_max + temp_min) / 2 * 100 - floor((temp_max + temp_min) / 2 * 100) >= 0.5 THEN 1 ELSE 0 END) / 100`,
+      wind_ms: 'wind',
+      conditions: 'weather',
+    },
+  },
   target: {
     table: 'city_weather_daily',
     columns: {
