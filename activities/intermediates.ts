@@ -1,9 +1,16 @@
 /**
  * The per-partition intermediate tables of a run: `raw` (what ingest read, one JSON document per
- * source row) and `staging` (validated, transformed rows in the target's column types). Each run
- * of a step replaces its table whole (DROP + CREATE in its transaction), so a retried step leaves
- * the same rows as one clean run, and dropping them after a successful load costs nothing however
- * large the partition was (no DELETE, no bloat, no index to maintain).
+ * source row, or the source text of the set-based path: activities/set-based.ts) and `staging`
+ * (validated, transformed rows in the target's column types). Each run of a step replaces its table
+ * whole (DROP + CREATE in its transaction), so a retried step leaves the same rows as one clean run,
+ * and dropping them after a successful load costs nothing however large the partition was (no
+ * DELETE, no bloat, no index to maintain).
+ *
+ * They hold only what can be derived again, so they are UNLOGGED (no write-ahead log: about a
+ * quarter of a big partition's time, docs/benchmarks.md). A PostgreSQL crash empties UNLOGGED
+ * tables; ingest records the server's start time in the ledger (`intermediates_epoch`) when it
+ * writes `raw`, and validate, transform and load treat another start time as IntermediatesLost,
+ * on which the partition workflow runs again from ingest (tests/integration/intermediates-crash.test.ts).
  *
  * Names: `dp_raw_<pipeline>_<key digits>` / `dp_stg_<pipeline>_<key digits>`, e.g.
  * `dp_raw_weather_20240501t13`; when that would pass PostgreSQL's 63-byte identifier limit, a

@@ -18,7 +18,7 @@ import { InvalidPartitionKeyError, keyToStartMs, partitionWindow, type Partition
 import type { PipelineDefinition, SourceRecord } from '../core/pipeline';
 import { UnknownPipelineError, type Registry } from '../core/registry';
 import { ident } from '../core/sql';
-import { blockingFailureMessage, isBlockingFailure, isWarning } from '../core/checks';
+import { blockingFailureMessage, CheckKind, isBlockingFailure, isWarning } from '../core/checks';
 import { runChecks } from './check-runner';
 import { compileRowSchema, type FastParse } from './row-validator';
 import { FailureType, nonRetryable } from './errors';
@@ -167,10 +167,15 @@ export function createPartitionActivities(deps: ActivityDeps) {
       // One ingest per partition at a time: an attempt of a run ended from outside (terminated, timed
       // out) may still be reading; the next run waits for it here instead of interleaving rows with it.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [ref.pipeline, ref.partition]);
-      await client.query(`DROP TABLE IF EXISTS ${raw}`);
-      // With a set-based path (PipelineDefinition.sql), rows COPYed by PostgreSQL fill text columns instead of `record`.
+      // One round trip: the raw table replaced (UNLOGGED; with a set-based path, PostgreSQL's COPY
+      // fills text columns instead of `record`), and the server's start time recorded with it, by
+      // which later steps tell tables a crash emptied (activities/intermediates.ts).
       await client.query(
-        `CREATE TABLE ${raw} (${def.sql ? rawColumnsDdl(def.sql) : 'dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL'})`,
+        `DROP TABLE IF EXISTS ${raw};
+         CREATE UNLOGGED TABLE ${raw} (${def.sql ? rawColumnsDdl(def.sql) : 'dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL'});
+         INSERT INTO ledger (pipeline, partition_key, status, started_at, updated_at, intermediates_epoch)
+         VALUES (${client.escapeLiteral(ref.pipeline)}, ${client.escapeLiteral(ref.partition)}, 'running', now(), now(), pg_postmaster_start_time())
+         ON CONFLICT (pipeline, partition_key) DO UPDATE SET intermediates_epoch = EXCLUDED.intermediates_epoch`,
       );
       let seq = 0;
       // The checksum is fed in batches: sha256 of the concatenation, whatever the batch size.
@@ -287,7 +292,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
         await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', key);
         await client.query(`DROP TABLE IF EXISTS ${stg}`);
         await client.query(
-          `CREATE TABLE ${stg} (dp_seq bigint NOT NULL, dp_source_file text NOT NULL, dp_line_no integer NOT NULL,
+          `CREATE UNLOGGED TABLE ${stg} (dp_seq bigint NOT NULL, dp_source_file text NOT NULL, dp_line_no integer NOT NULL,
              dp_field text, dp_reason text, dp_raw_value text, dp_record json,
              ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')})`,
         );
@@ -405,7 +410,23 @@ export function createPartitionActivities(deps: ActivityDeps) {
              DELETE FROM ${stg} s USING (SELECT ${keys.join(', ')}, max(dp_seq) AS keep FROM ${stg} GROUP BY ${keys.join(', ')} HAVING count(*) > 1) d
               WHERE ${keys.map((k) => `s.${k} = d.${k}`).join(' AND ')} AND s.dp_seq < d.keep RETURNING 1)
            SELECT ((SELECT count(*) FROM ${stg}) - (SELECT count(*) FROM d))::int AS n, (SELECT count(*) FROM d)::int AS deleted`;
-    const r = await pool.query<{ n: number; deleted: number }>(dedupe).catch((err: unknown) => lostIfMissing(err, ref));
+    // A unique check on exactly the key, measured by validate on these same staged rows, that found
+    // no repeated key: nothing to remove, so only count (one scan instead of a GROUP BY of the key).
+    const uniqueOnKey = (def.checks ?? []).find(
+      (ch) => ch.kind === CheckKind.UNIQUE && ch.columns.length === def.target.key.length && ch.columns.every((col) => def.target.key.includes(col)),
+    );
+    const state = (
+      await pool.query<{ intact: boolean; value: number | null }>(
+        `SELECT (SELECT ${INTACT_SQL} FROM ledger WHERE pipeline = $1 AND partition_key = $2) AS intact,
+                (SELECT value FROM check_results WHERE pipeline = $1 AND partition_key = $2 AND check_name = $3 AND check_kind = 'unique') AS value`,
+        [ref.pipeline, ref.partition, uniqueOnKey?.name ?? null],
+      )
+    ).rows[0];
+    if (state?.intact === false) throw intermediatesLost('stg', ref);
+    const noRepeats = keys.length > 0 && uniqueOnKey !== undefined && state?.value === 0;
+    const r = await pool
+      .query<{ n: number; deleted: number }>(noRepeats ? `SELECT count(*)::int AS n, 0 AS deleted FROM ${stg}` : dedupe)
+      .catch((err: unknown) => lostIfMissing(err, ref));
     const result = { rowsTransformed: r.rows[0]?.n ?? 0, rowsDeduplicated: r.rows[0]?.deleted ?? 0 };
     logger.info(result, 'transformed');
     return result;
@@ -421,6 +442,10 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const logger = log('load', input);
     const c = ctx();
     const cols = Object.keys(def.target.columns).map((k) => ident(k, 'column'));
+    // The data checksum hashes the typed values (no text rendering of every float: a third of the
+    // cost); numerics as text, so that 4500.00 and 4500 count as different data. Prefixed `h2:`, so
+    // that a checksum taken the earlier way (ROW()::text) is never mistaken for this one.
+    const hashedCols = Object.entries(def.target.columns).map(([k, type]) => (type === 'numeric' ? `${ident(k, 'column')}::text` : ident(k, 'column')));
     const t = ident(def.target.table, 'table');
     const raw = intermediateTable('raw', input.pipeline, input.partition);
     const stg = intermediateTable('stg', input.pipeline, input.partition);
@@ -439,15 +464,17 @@ export function createPartitionActivities(deps: ActivityDeps) {
         [input.partition],
       );
       const rowsLoaded = ins.rowCount ?? 0;
-      const n = await client.query<{ rows_in: number; valid: number | null; validated_in: number | null; quarantined: number; data_checksum: string }>(
+      const n = await client.query<{ rows_in: number; valid: number | null; validated_in: number | null; intact: boolean; quarantined: number; data_checksum: string }>(
         `SELECT (SELECT count(*) FROM ${raw})::int AS rows_in,
-                l.rows_valid AS valid, l.rows_in AS validated_in,
+                l.rows_valid AS valid, l.rows_in AS validated_in, ${INTACT_SQL.replace(/intermediates_epoch/g, 'l.intermediates_epoch')} AS intact,
                 (SELECT count(*) FROM quarantine WHERE pipeline = $1 AND partition_key = $2)::int AS quarantined,
-                (SELECT count(*) || ':' || coalesce(sum(hashtextextended(ROW(${cols.join(', ')})::text, 0)::numeric), 0) FROM ${stg}) AS data_checksum
+                (SELECT 'h2:' || count(*) || ':' || coalesce(sum(hash_record_extended(ROW(${hashedCols.join(', ')}), 0)::numeric), 0) FROM ${stg}) AS data_checksum
            FROM ledger l WHERE l.pipeline = $1 AND l.partition_key = $2`,
         key,
       );
       const counts = n.rows[0];
+      // Emptied by a crash since ingest wrote them (UNLOGGED): run again from ingest, load nothing of this pass.
+      if (counts?.intact === false) throw intermediatesLost('raw', input);
       const valid = counts?.valid ?? -1;
       const rowsDeduplicated = valid - rowsLoaded;
       if (!counts || counts.validated_in !== counts.rows_in || counts.rows_in !== valid + counts.quarantined || rowsDeduplicated < 0) {
@@ -546,7 +573,10 @@ export function createPartitionActivities(deps: ActivityDeps) {
 
   /** Fails the step non-retryably when the partition's intermediate table is gone. */
   async function assertIntermediate(client: PoolClient, kind: IntermediateKind, ref: PartitionRef): Promise<void> {
-    const r = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [intermediateName(kind, ref.pipeline, ref.partition)]);
+    const r = await client.query<{ ok: boolean }>(
+      `SELECT to_regclass($1) IS NOT NULL AND coalesce((SELECT ${INTACT_SQL} FROM ledger WHERE pipeline = $2 AND partition_key = $3), true) AS ok`,
+      [intermediateName(kind, ref.pipeline, ref.partition), ref.pipeline, ref.partition],
+    );
     if (!r.rows[0]?.ok) throw intermediatesLost(kind, ref);
   }
 
@@ -659,6 +689,13 @@ function rawText(v: unknown): string | null {
     return String(v);
   }
 }
+
+/**
+ * Whether a ledger row's intermediate tables can still hold what ingest wrote: written since the
+ * server last started (a crash empties UNLOGGED tables; see infra/migrations/017). Null epoch:
+ * written before the epoch was recorded (logged tables then), taken as intact.
+ */
+const INTACT_SQL = '(intermediates_epoch IS NULL OR intermediates_epoch = pg_postmaster_start_time())';
 
 /** How often load heartbeats while it runs (its heartbeat timeout is set in workflows/partition.ts). */
 const LOAD_HEARTBEAT_MS = 5_000;

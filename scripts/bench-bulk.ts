@@ -8,7 +8,10 @@
  * in its own process. Prints, per size: the median seconds of each, the ratio of DataPulse's rate to
  * COPY's, per-step times (from the workflow history), the worker's idle and peak resident memory
  * (from /proc), and the bytes the partition leaves in the DataPulse schema against the target
- * table's own size. `--write` appends the figures to docs/benchmarks.md.
+ * table's own size. Each round is a first load on both sides (COPY's table is created anew, the
+ * DataPulse target dropped before the run); one more DataPulse run into the loaded table is
+ * reported apart as the re-load (replacing the partition's rows). `--write` appends the figures to
+ * docs/benchmarks.md.
  * A benchmark, not a test: nothing here asserts a timing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -188,26 +191,37 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 3000));
     const idleRss = rssOf(worker.pid!);
     const sampler = rssSampler(worker.pid!);
+    let peak = 0;
+    /** One partition run through the worker: seconds, step seconds, and the RSS peak recorded. */
+    const runPartition = async (pipeline: string, rows: number) => {
+      sampler.reset();
+      const t0 = performance.now();
+      const handle = await startPartition(client, config, { pipeline, partition: PARTITION });
+      const summary = await handle.result();
+      const seconds = (performance.now() - t0) / 1000;
+      peak = Math.max(peak, sampler.peak());
+      if (summary.rowsLoaded !== rows) throw new Error(`loaded ${summary.rowsLoaded} of ${rows} rows`);
+      return { seconds, steps: await stepSeconds(client, handle.workflowId) };
+    };
     for (const f of files) {
       const copySecs: number[] = [];
       const dpSecs: number[] = [];
       let steps: Record<string, number> = {};
-      let peak = 0;
+      peak = 0;
       for (let r = 0; r < rounds; r++) {
         const c = await rawCopy(pool, `bench_copy_${f.def.name}`, f.file);
         copySecs.push(c);
         process.stderr.write(`  ${f.rows.toLocaleString('en')} rows round ${r + 1}: COPY ${c.toFixed(2)} s\n`);
-        sampler.reset();
-        const t0 = performance.now();
-        const handle = await startPartition(client, config, { pipeline: f.def.name, partition: PARTITION });
-        const summary = await handle.result();
-        const d = (performance.now() - t0) / 1000;
-        peak = Math.max(peak, sampler.peak());
-        dpSecs.push(d);
-        steps = await stepSeconds(client, handle.workflowId);
-        if (summary.rowsLoaded !== f.rows) throw new Error(`loaded ${summary.rowsLoaded} of ${f.rows} rows`);
-        process.stderr.write(`  ${f.rows.toLocaleString('en')} rows round ${r + 1}: DataPulse ${d.toFixed(2)} s ${JSON.stringify(steps)}\n`);
+        // Like COPY's table, the target starts empty: both sides measure a first load.
+        await pool.query(`DROP TABLE IF EXISTS ${f.def.target.table}`);
+        const run = await runPartition(f.def.name, f.rows);
+        dpSecs.push(run.seconds);
+        steps = run.steps;
+        process.stderr.write(`  ${f.rows.toLocaleString('en')} rows round ${r + 1}: DataPulse ${run.seconds.toFixed(2)} s ${JSON.stringify(steps)}\n`);
       }
+      // Then once more into the loaded table: a re-load replaces the partition's rows (DELETE + INSERT).
+      const reload = await runPartition(f.def.name, f.rows);
+      process.stderr.write(`  ${f.rows.toLocaleString('en')} rows re-load: DataPulse ${reload.seconds.toFixed(2)} s ${JSON.stringify(reload.steps)}\n`);
       await pool.query(`DROP TABLE IF EXISTS bench_copy_${f.def.name}`);
       const bytes = await schemaBytes(pool, schema, []);
       const targetBytes = bytes.byTable[f.def.target.table] ?? 0;
@@ -218,6 +232,8 @@ async function main(): Promise<void> {
         fileMiB: Math.round((f.bytes / 2 ** 20) * 10) / 10,
         copySeconds: Math.round(copyMedian * 100) / 100,
         dataPulseSeconds: Math.round(dpMedian * 100) / 100,
+        reloadSeconds: Math.round(reload.seconds * 100) / 100,
+        reloadSteps: reload.steps,
         ratio: Math.round((copyMedian / dpMedian) * 1000) / 1000,
         rowsPerSecond: Math.round(f.rows / dpMedian),
         steps,
@@ -242,11 +258,11 @@ async function main(): Promise<void> {
         '',
         `### bench:bulk — ${label}, ${new Date().toISOString().slice(0, 16)} UTC (${os.cpus().length}× ${cpu}, Node ${process.version}, ${rounds} rounds, medians)`,
         '',
-        '| rows | file | COPY | DataPulse | ratio (DataPulse rate / COPY rate) | ingest / validate / transform / load | worker RSS idle → peak | schema after / target table |',
-        '| ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+        '| rows | file | COPY | DataPulse | ratio (DataPulse rate / COPY rate) | ingest / validate / transform / load | re-load | worker RSS idle → peak | schema after / target table |',
+        '| ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |',
         ...results.map((r) => {
           const s = r.steps as Record<string, number>;
-          return `| ${(r.rows as number).toLocaleString('en')} | ${r.fileMiB} MiB | ${r.copySeconds} s | ${r.dataPulseSeconds} s | **${r.ratio}×** | ${s.ingest ?? '?'} / ${s.validate ?? '?'} / ${s.transform ?? '?'} / ${s.load ?? '?'} s | ${r.idleRssMiB} → ${r.peakRssMiB} MiB | ${r.schemaMiB} / ${r.targetMiB} MiB (${r.schemaOverTarget}×) |`;
+          return `| ${(r.rows as number).toLocaleString('en')} | ${r.fileMiB} MiB | ${r.copySeconds} s | ${r.dataPulseSeconds} s | **${r.ratio}×** | ${s.ingest ?? '?'} / ${s.validate ?? '?'} / ${s.transform ?? '?'} / ${s.load ?? '?'} s | ${r.reloadSeconds} s | ${r.idleRssMiB} → ${r.peakRssMiB} MiB | ${r.schemaMiB} / ${r.targetMiB} MiB (${r.schemaOverTarget}×) |`;
         }),
         '',
       ];

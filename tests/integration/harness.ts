@@ -64,6 +64,8 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** Worker configuration to change, e.g. `{ slackWebhookUrl }` for alert tests. */
   readonly configOverrides?: Partial<Config>;
+  /** PostgreSQL to use instead of the suite's (e.g. a private server a test crashes). */
+  readonly databaseUrl?: string;
 }
 
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -81,7 +83,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
   };
   const logger = opts.logger ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'error', { test: schema });
   const runtime = installTemporalRuntime(logger, opts.metrics ? { metricsBindAddress: `127.0.0.1:${await freePort()}` } : {});
-  const pool = createPool({ connectionString: inject('databaseUrl'), schema, applicationName: `datapulse-test-${id}` });
+  const pool = createPool({ connectionString: opts.databaseUrl ?? inject('databaseUrl'), schema, applicationName: `datapulse-test-${id}` });
   await migrate(pool, schema);
   const registry = opts.registry ?? defaultRegistry;
   const metrics = opts.metrics ? createPipelineMetrics({ pool, pipelines: registry, freshnessCacheMs: 0, processMetrics: false }) : undefined;
