@@ -12,9 +12,10 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Pool } from '../infra/db';
 import { currentFingerprint } from '../infra/fingerprint';
-import { graphEdges } from '../core/graph';
+import { graphEdges, type GraphEdge } from '../core/graph';
 import { downstreamRange } from '../core/mapping';
-import { keysInRange, shiftKey, STATIC_KEY, countKeys } from '../core/partition';
+import { countKeys, Granularity, keyForTime, keysInRange, partitionWindow, shiftKey, STATIC_KEY } from '../core/partition';
+import type { PipelineDefinition } from '../core/pipeline';
 import { ledgerRowState, PartitionState } from '../core/plan';
 import type { Registry } from '../core/registry';
 import { PIPELINE_SA } from '../core/search-attributes';
@@ -116,19 +117,15 @@ export function createAutomationActivities(deps: AutomationActivityDeps) {
     const g = def.partitioning.granularity;
     const edges = graphEdges(deps.registry.pipelines).filter((e) => e.downstream === def.name);
     const candidates = new Set<string>();
-    let newest: string | undefined;
+    // The end of the open-ended ranges (cumulative, snapshot), computed once per plan.
+    let openEnd: Promise<string | undefined> | undefined;
     for (const load of input.loads) {
       for (const e of edges.filter((x) => x.upstream === load.upstream)) {
         const up = deps.registry.get(e.upstream);
         const r = downstreamRange(e.mapping, def.partitioning, up.partitioning, load.key);
         if (!r) continue;
-        let to = r.to;
-        if (to === undefined) {
-          // Open-ended (cumulative, snapshot): the partitions that exist, plus the next one.
-          newest ??= (await deps.pool.query<{ k: string | null }>('SELECT max(partition_key) AS k FROM ledger WHERE pipeline = $1', [def.name])).rows[0]?.k ?? undefined;
-          if (newest === undefined || newest < r.from) continue;
-          to = g === 'static' ? STATIC_KEY : shiftKey(g, newest, 1);
-        }
+        const to = r.to ?? (await (openEnd ??= openRangeEnd(def, edges)));
+        if (to === undefined) continue;
         const n = Math.min(countKeys(g, r.from, to), MAX_CANDIDATES_PER_LOAD);
         let i = 0;
         for (const k of keysInRange(g, r.from, to)) {
@@ -160,6 +157,47 @@ export function createAutomationActivities(deps: AutomationActivityDeps) {
       else waiting++;
     }
     return { start, waiting, upToDate };
+  }
+
+  /**
+   * Where a load read by an open-ended mapping (`cumulative()`, `latest()`) stops being worth
+   * planning: the key after the last downstream partition that can be ready now, or undefined when
+   * none can. An unpartitioned pipeline: its one partition `all`. A partitioned one: no partition
+   * past what every partitioned input has loaded can be ready (it would read a later upstream
+   * partition), so the end is the smallest, over those inputs (its own earlier partitions aside), of
+   * the key after the last partition that reads the input's newest succeeded partition; an input
+   * with nothing loaded yet makes nothing ready. A partitioned pipeline whose inputs are all
+   * unpartitioned has no such data to follow: the partitions that exist plus the next one (the first
+   * one when none exists). Readiness itself is decided key by key by `ready`.
+   */
+  async function openRangeEnd(def: PipelineDefinition, edges: readonly GraphEdge[]): Promise<string | undefined> {
+    const g = def.partitioning.granularity;
+    if (g === Granularity.STATIC) return STATIC_KEY;
+    let end: string | undefined;
+    let partitionedInputs = 0;
+    for (const e of edges) {
+      const up = deps.registry.get(e.upstream);
+      const ug = up.partitioning.granularity;
+      if (ug === Granularity.STATIC || e.upstream === def.name) continue;
+      partitionedInputs++;
+      const newestUp = await newestKey(e.upstream, true);
+      if (newestUp === undefined) return undefined;
+      const reach =
+        downstreamRange(e.mapping, def.partitioning, up.partitioning, newestUp)?.to ?? shiftKey(g, keyForTime(g, partitionWindow(ug, newestUp).endMs - 1), 1);
+      if (end === undefined || reach < end) end = reach;
+    }
+    if (partitionedInputs > 0) return end;
+    const own = await newestKey(def.name, false);
+    return shiftKey(g, own ?? def.partitioning.start, 1);
+  }
+
+  /** The newest partition key of `pipeline` in the ledger (only succeeded ones with `succeededOnly`). */
+  async function newestKey(pipeline: string, succeededOnly: boolean): Promise<string | undefined> {
+    const { rows } = await deps.pool.query<{ k: string | null }>(
+      `SELECT max(partition_key) AS k FROM ledger WHERE pipeline = $1${succeededOnly ? ` AND status = 'succeeded'` : ''}`,
+      [pipeline],
+    );
+    return rows[0]?.k ?? undefined;
   }
 
   /** Every upstream partition the key maps to has succeeded. */

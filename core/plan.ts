@@ -8,8 +8,10 @@ export const BackfillMode = {
   MISSING: 'missing',
   /** Run everything in the range. */
   FORCE: 'force',
-  /** Run only failed and missing partitions. */
+  /** Run only failed and missing partitions (and wait for running ones). */
   ONLY_FAILED: 'only-failed',
+  /** Run only missing partitions (no ledger row): fills gaps, leaves failed and stale ones alone. */
+  ONLY_MISSING: 'only-missing',
   /** Re-run succeeded partitions whose params, code or source changed (the source is re-read to know). */
   STALE: 'stale',
 } as const;
@@ -85,6 +87,8 @@ export function planAction(state: PartitionState, mode: BackfillMode): PlanActio
       return 'run';
     case BackfillMode.ONLY_FAILED:
       return state === PartitionState.FAILED || state === PartitionState.MISSING || state === PartitionState.RUNNING ? 'run' : 'skip';
+    case BackfillMode.ONLY_MISSING:
+      return state === PartitionState.MISSING ? 'run' : 'skip';
     case BackfillMode.STALE:
       if (state === PartitionState.STALE) return 'run';
       if (state === PartitionState.SUCCEEDED) return 'if-changed';

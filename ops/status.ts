@@ -414,10 +414,13 @@ function spanOf(map: StatusMap, states: readonly PartitionState[]): { from: stri
 export function nextCommands(map: StatusMap, config: Pick<Config, 'uiUrl' | 'namespace'>): string[] {
   const hints: string[] = [];
   const p = map.pipeline;
+  // --only-failed runs failed and missing partitions; --only-missing the missing ones alone.
   const gaps = spanOf(map, [PartitionState.FAILED, PartitionState.MISSING]);
-  if (gaps) {
-    const label = map.counts.failed > 0 ? (map.counts.missing > 0 ? 're-run failures and fill gaps' : 're-run failures') : 'fill gaps';
+  if (gaps && map.counts.failed > 0) {
+    const label = map.counts.missing > 0 ? 're-run failures and fill gaps' : 're-run failures';
     hints.push(`${label}: datapulse backfill ${p} --from ${gaps.from} --to ${gaps.to} --only-failed`);
+  } else if (gaps) {
+    hints.push(`fill gaps: datapulse backfill ${p} --from ${gaps.from} --to ${gaps.to} --only-missing`);
   }
   const stale = spanOf(map, [PartitionState.STALE]);
   if (stale) hints.push(`refresh stale (params or code changed): datapulse backfill ${p} --from ${stale.from} --to ${stale.to}`);

@@ -57,6 +57,7 @@ program
   .option('--concurrency <n>', 'partitions running at once (change later with set-concurrency)', positiveInt, 4)
   .option('--force', 're-run every partition in the range')
   .option('--only-failed', 're-run only failed and missing partitions')
+  .option('--only-missing', 'run only missing partitions (never run): fill gaps, leave failed and stale ones alone')
   .option('--stale', 're-run partitions whose params, code version or source changed since they succeeded')
   .option('--with-upstream', 'first fill what is missing or stale in every pipeline this one reads (derived datasets), in dependency order')
   .option('--dry-run', 'print the plan (partitions per state) and start nothing')

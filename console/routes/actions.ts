@@ -82,7 +82,7 @@ export const actionRoutes: FastifyPluginAsync<{ ctx: ConsoleContext }> = async (
   app.post<{ Body: Body }>('/actions/backfill', { ...guards, schema: { body: rangeBody } }, async (req, reply) =>
     act(req, reply, 'backfill', `${req.body.from}..${req.body.to}`, async () => {
       const mode = req.body.mode ?? 'missing';
-      if (!isBackfillMode(mode)) throw new HttpError(400, `unknown backfill mode "${mode}" (missing, force, only-failed, stale)`);
+      if (!isBackfillMode(mode)) throw new HttpError(400, `unknown backfill mode "${mode}" (missing, force, only-failed, only-missing, stale)`);
       return backfill(req, mode);
     }),
   );

@@ -25,6 +25,8 @@ export interface BackfillOptions {
   concurrency?: number;
   force?: boolean;
   onlyFailed?: boolean;
+  /** Run only the partitions with no ledger row. */
+  onlyMissing?: boolean;
   stale?: boolean;
   dryRun?: boolean;
   /** Run what is missing or stale upstream first (every pipeline this one reads), in dependency order. */
@@ -55,7 +57,7 @@ async function runWithUpstream(pipeline: string, opts: BackfillOptions): Promise
   for (const step of plan) {
     const own = step.pipeline === pipeline;
     // Upstream pipelines get the default mode (missing, failed or stale); the flags are for the pipeline asked for.
-    await runBackfill(step.pipeline, { ...opts, from: step.from, to: step.to, ...(own ? {} : { force: false, onlyFailed: false, stale: false }) });
+    await runBackfill(step.pipeline, { ...opts, from: step.from, to: step.to, ...(own ? {} : { force: false, onlyFailed: false, onlyMissing: false, stale: false }) });
     if (process.exitCode === 1 && !opts.dryRun) {
       throw new Error(`${step.pipeline} [${step.from}, ${step.to}) did not fully succeed: fix it before ${plan.slice(plan.indexOf(step) + 1).map((p) => p.pipeline).join(', ')} can run`);
     }
@@ -63,9 +65,12 @@ async function runWithUpstream(pipeline: string, opts: BackfillOptions): Promise
 }
 
 function modeOf(opts: BackfillOptions): BackfillMode {
-  const chosen = [opts.force && '--force', opts.onlyFailed && '--only-failed', opts.stale && '--stale'].filter(Boolean);
+  const chosen = [opts.force && '--force', opts.onlyFailed && '--only-failed', opts.onlyMissing && '--only-missing', opts.stale && '--stale'].filter(Boolean);
   if (chosen.length > 1) throw new Error(`${chosen.join(' and ')} cannot be combined: pick one`);
-  return opts.force ? BackfillMode.FORCE : opts.onlyFailed ? BackfillMode.ONLY_FAILED : opts.stale ? BackfillMode.STALE : BackfillMode.MISSING;
+  if (opts.force) return BackfillMode.FORCE;
+  if (opts.onlyFailed) return BackfillMode.ONLY_FAILED;
+  if (opts.onlyMissing) return BackfillMode.ONLY_MISSING;
+  return opts.stale ? BackfillMode.STALE : BackfillMode.MISSING;
 }
 
 async function runBackfill(pipeline: string, opts: BackfillOptions): Promise<void> {

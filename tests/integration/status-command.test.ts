@@ -1,12 +1,14 @@
 /**
  * Proves `datapulse status` on the real servers: partitions run through Temporal into the ledger,
  * then the map of a range that also holds missing keys has the right states, counts and failures,
- * a changed code version shows as stale, and the default range is the span the ledger covers.
+ * a changed code version shows as stale, the default range is the span the ledger covers, and the
+ * gaps hint names `--only-missing`, whose backfill runs the missing partitions and nothing else.
  * (July 2024 hours: workflow ids are shared on the server with the other integration files.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../../pipelines';
 import { pipelineStatus } from '../../scripts/commands/status';
+import { startOrAttachBackfill } from '../../ops/backfill-client';
 import { createHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -84,5 +86,23 @@ describe('status', () => {
   it('rejects bad keys and unknown pipelines in one line', async () => {
     await expect(pipelineStatus(deps(), 'weather', { from: '2024-07-01' })).rejects.toThrow(/^--from: invalid hourly partition key "2024-07-01"/);
     await expect(pipelineStatus(deps(), 'nope', {})).rejects.toThrow('unknown pipeline "nope" (known: ');
+  });
+
+  it('hints --only-missing for gaps, and that backfill fills them without re-running the failed or loaded ones', async () => {
+    const { output } = await pipelineStatus(deps(), 'weather', { from: '2024-07-01T00', to: '2024-07-01T03' });
+    expect(output).toContain('next: fill gaps: datapulse backfill weather --from 2024-07-01T02 --to 2024-07-01T03 --only-missing');
+    const runIds = async () =>
+      (await h.pool.query<{ partition_key: string; status: string; run_id: string }>(`SELECT partition_key, status, run_id FROM ledger WHERE pipeline = 'weather' ORDER BY 1`)).rows;
+    const before = await runIds();
+    const { handle } = await startOrAttachBackfill(h.client, h.config, registry.get('weather'), { from: '2024-07-01T00', to: '2024-07-01T06', mode: 'only-missing', concurrency: 2 });
+    expect(await handle.result()).toMatchObject({ total: 6, done: 2, failed: 0, skipped: 4 });
+    const after = await runIds();
+    expect(after.map((r) => `${r.partition_key} ${r.status}`)).toEqual(
+      ['00 succeeded', '01 succeeded', '02 succeeded', '03 succeeded', '04 failed', '05 succeeded'].map((s) => `2024-07-01T${s}`),
+    );
+    // The loaded and the failed partitions kept their runs.
+    for (const b of before) expect(after.find((a) => a.partition_key === b.partition_key)?.run_id).toBe(b.run_id);
+    const { map } = await pipelineStatus(deps(), 'weather', { from: '2024-07-01T00', to: '2024-07-01T06' });
+    expect(map.counts).toMatchObject({ missing: 0, failed: 1 });
   });
 });

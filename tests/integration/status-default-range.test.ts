@@ -54,7 +54,7 @@ describe('status without a range', () => {
     expect(map.to).toBe('2016-01-01');
     expect(map.total).toBe(4);
     expect(map.counts).toMatchObject({ succeeded: 1, missing: 3 });
-    expect(output).toContain('next: fill gaps: datapulse backfill i16_status --from 2015-12-28 --to 2016-01-01 --only-failed');
+    expect(output).toContain('next: fill gaps: datapulse backfill i16_status --from 2015-12-28 --to 2016-01-01 --only-missing');
   });
 
   it('shows deduplicated rows and says "1 partition" and "1 run"', async () => {

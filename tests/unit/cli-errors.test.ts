@@ -42,6 +42,13 @@ describe('datapulse CLI', () => {
     expect(r.stderr).toContain('npx datapulse dev');
   });
 
+  it('offers backfill --only-missing and refuses it with another mode flag', () => {
+    expect(cli('backfill', '--help').stdout).toContain('--only-missing');
+    const r = cli('backfill', 'weather', '--from', '2024-05-01T00', '--to', '2024-05-01T06', '--only-failed', '--only-missing');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('datapulse: --only-failed and --only-missing cannot be combined: pick one');
+  });
+
   it('rejects a missing argument with usage', () => {
     const r = cli('run', 'weather');
     expect(r.code).toBe(1);

@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { currentFingerprint } from '../../infra/fingerprint';
 import { keysInRange, shiftKey } from '../../core/partition';
+import { BackfillMode, PartitionState, planAction } from '../../core/plan';
 import {
   computePipelineStatus,
   computeStatus,
   gridLineCount,
+  nextCommands,
   renderStatus,
   resolveStatusRange,
   unionSpans,
@@ -188,6 +190,19 @@ describe('renderStatus', () => {
     expect(line).toBeDefined();
     expect(line?.endsWith('…')).toBe(true);
     expect(line?.length).toBeLessThanOrEqual(2 + 13 + 2 + 10 + 160);
+  });
+
+  it('names the backfill that runs only the missing partitions when nothing failed, --only-failed when something did', () => {
+    const gaps = hourly([row('2024-07-01T01'), row('2024-07-01T03', { params_hash: 'old' })], '2024-07-01T00', '2024-07-01T05');
+    const hints = nextCommands(gaps, config);
+    expect(hints[0]).toBe('fill gaps: datapulse backfill weather --from 2024-07-01T00 --to 2024-07-01T05 --only-missing');
+    expect(hints.join('\n')).not.toContain('--only-failed');
+    // What each hinted flag runs, state by state (core/plan.ts): --only-missing touches no failed or stale partition.
+    const states = [PartitionState.MISSING, PartitionState.FAILED, PartitionState.STALE, PartitionState.SUCCEEDED, PartitionState.RUNNING];
+    expect(states.map((st) => planAction(st, BackfillMode.ONLY_MISSING))).toEqual(['run', 'skip', 'skip', 'skip', 'skip']);
+    expect(states.map((st) => planAction(st, BackfillMode.ONLY_FAILED))).toEqual(['run', 'run', 'skip', 'skip', 'run']);
+    const failedOnly = hourly([row('2024-07-01T00', { status: 'failed' })], '2024-07-01T00', '2024-07-01T01');
+    expect(nextCommands(failedOnly, config)[0]).toBe('re-run failures: datapulse backfill weather --from 2024-07-01T00 --to 2024-07-01T01 --only-failed');
   });
 
   it('says when everything is up to date', () => {
