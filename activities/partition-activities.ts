@@ -290,22 +290,28 @@ export function createPartitionActivities(deps: ActivityDeps) {
         await client.query('DELETE FROM quarantine WHERE pipeline = $1 AND partition_key = $2', key);
         // A previous run's check results must not outlive its rows (they are written again below).
         await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', key);
-        await client.query(`DROP TABLE IF EXISTS ${stg}`);
-        await client.query(
-          `CREATE UNLOGGED TABLE ${stg} (dp_seq bigint NOT NULL, dp_source_file text NOT NULL, dp_line_no integer NOT NULL,
+        const stagingDdl = `dp_seq bigint NOT NULL, dp_source_file text NOT NULL, dp_line_no integer NOT NULL,
              dp_field text, dp_reason text, dp_raw_value text, dp_record json,
-             ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')})`,
-        );
+             ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')}`;
+        await client.query(`DROP TABLE IF EXISTS ${stg}`);
         await assertIntermediate(client, 'raw', ref);
-        // Set-based path: PostgreSQL stages the rows its SQL accepts; the rest go through JavaScript below.
-        const setBased = def.sql ? await stageAccepted(client, def, raw, stg) : { textRows: 0, accepted: 0 };
+        // Set-based path: PostgreSQL creates the staging table with the rows its SQL accepts; the
+        // rest go through JavaScript below.
+        const setBased = def.sql ? await stageAccepted(client, def, raw, stg, stagingDdl) : { rawRows: -1, textRows: 0, accepted: 0 };
+        // Every raw row read and accepted by the set-based path: nothing for JavaScript to judge.
+        const allSetBased = setBased.accepted === setBased.rawRows;
+        if (!def.sql) await client.query(`CREATE UNLOGGED TABLE ${stg} (${stagingDdl})`);
         if (setBased.accepted > 0) await assertSetBasedAgrees(client, def, ref, raw, stg);
         let seen = 0;
-        const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) =>
-          `${seq}\t${copyEscape(file)}\t${line}\t${field === null ? '\\N' : copyEscape(field)}\t${copyEscape(reason)}\t${
+        let badRows = 0;
+        const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) => {
+          badRows++;
+          return `${seq}\t${copyEscape(file)}\t${line}\t${field === null ? '\\N' : copyEscape(field)}\t${copyEscape(reason)}\t${
             rawValue === null ? '\\N' : copyEscape(rawValue.slice(0, 1000))
           }\t${copyEscape(json)}\t${nullColumns}\n`;
+        };
         const lines = async function* (): AsyncGenerator<string> {
+          if (allSetBased) return;
           for await (const [seq, file, line, json] of copyOutRows(reader, remainderSql(def, raw, setBased.accepted === setBased.textRows))) {
             if (++seen % 20000 === 0 && c && !c.info.isLocal) c.heartbeat({ rows: seen });
             const record = JSON.parse(json!) as Record<string, unknown>;
@@ -345,13 +351,17 @@ export function createPartitionActivities(deps: ActivityDeps) {
           `${stg} (dp_seq, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record, ${columns.map(([col]) => ident(col, 'column')).join(', ')})`,
           lines(),
         );
-        await quarantineUnknownReferences(client, def, stg, rawRecordsSql(def, raw), registry);
-        const q = await client.query(
-          `INSERT INTO quarantine (pipeline, partition_key, source_file, line_no, field, reason, raw_value, record)
-           SELECT $1, $2, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record::jsonb FROM ${stg} WHERE dp_reason IS NOT NULL`,
-          key,
-        );
-        const rowsQuarantined = q.rowCount ?? 0;
+        const unknown = await quarantineUnknownReferences(client, def, stg, rawRecordsSql(def, raw), registry);
+        // Only rows marked bad above are moved (no scan of the staged rows when there are none).
+        const q =
+          badRows + unknown > 0
+            ? await client.query(
+                `INSERT INTO quarantine (pipeline, partition_key, source_file, line_no, field, reason, raw_value, record)
+                 SELECT $1, $2, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record::jsonb FROM ${stg} WHERE dp_reason IS NOT NULL`,
+                key,
+              )
+            : undefined;
+        const rowsQuarantined = q?.rowCount ?? 0;
         if (rowsQuarantined > 0) await client.query(`DELETE FROM ${stg} WHERE dp_reason IS NOT NULL`);
         const rowsValid = staged - rowsQuarantined;
         // What load checks its counts against: in = valid + quarantined.

@@ -139,47 +139,61 @@ export function fieldMatchesKind(kind: SqlSourceKind | number, b: Uint8Array, st
  */
 export function rawRecordsSql(def: PipelineDefinition, raw: string): string {
   if (!def.sql) return raw;
-  const cols = sqlSourceColumns(def.sql);
-  return `(SELECT dp_seq, source_file, line_no, COALESCE(record, json_strip_nulls(json_build_object(${cols
-    .map((c) => `'${c.name}', ${c.raw}`)
-    .join(', ')}))) AS record FROM ${raw})`;
+  return `(SELECT dp_seq, source_file, line_no, COALESCE(record, ${recordSql(def.sql)}) AS record FROM ${raw})`;
 }
 
 /**
- * The raw rows of the set-based path as SQL layers: `dp_ok` (accepted here) and every target column
- * computed for accepted rows. Source names are identifiers (checked by definePipeline).
+ * The set-based path over the raw table `r` as flat SQL (one level, so that PostgreSQL may compute
+ * it in parallel workers): `from` joins each raw row to its typed source columns (`t`, casts
+ * guarded by `dp_typed`), `accepted` is true exactly for the rows staged here (all declared columns
+ * read, `sql.accept` true, no key column null; CASE keeps the order of evaluation, so an expression
+ * never sees a row its guards exclude), `targets` computes every target column.
  */
-export function acceptedLayers(def: PipelineDefinition, raw: string): string {
+function flatAccepted(def: PipelineDefinition, raw: string): { from: string; accepted: string; targets: string[] } {
   const sql = def.sql!;
   const cols = sqlSourceColumns(sql);
-  const typed = cols.map((c) => `${typedSql(c.kind, c.raw)} AS ${ident(c.name, 'column')}`).join(',\n ');
-  const ok = [...cols.map((c) => `${ident(c.name, 'column')} IS NOT NULL`), ...(sql.accept ? [`(${sql.accept}) IS TRUE`] : [])].join(' AND ');
-  const targets = Object.keys(def.target.columns)
-    .map((t) => `CASE WHEN dp_ok THEN (${sql.select[t]}) END AS ${ident(t, 'column')}`)
-    .join(',\n ');
-  const keysOk = def.target.key.map((k) => `${ident(k, 'column')} IS NOT NULL`);
-  return `SELECT *, ${['dp_ok', ...keysOk].join(' AND ')} AS dp_accepted FROM (
-   SELECT dp_seq, source_file, line_no, dp_ok, ${targets} FROM (
-    SELECT *, ${ok} AS dp_ok FROM (
-     SELECT dp_seq, source_file, line_no, ${typed} FROM ${raw} WHERE record IS NULL OFFSET 0) l1 OFFSET 0) l2 OFFSET 0) l3`;
+  const typed = cols.map((c) => `${typedSql(c.kind, `r.${c.raw}`).replace(/\bdp_typed\b/g, 'r.dp_typed')} AS ${ident(c.name, 'column')}`).join(', ');
+  // A column the file lacks is null in raw; a present one, flagged by dp_typed, casts to a value.
+  const ok = [...cols.map((c) => `r.${c.raw} IS NOT NULL`), ...(sql.accept ? [`(${sql.accept})`] : [])].join(' AND ');
+  const keysOk = def.target.key.length ? def.target.key.map((k) => `(${sql.select[k]}) IS NOT NULL`).join(' AND ') : 'true';
+  return {
+    from: `${raw} r, LATERAL (SELECT ${typed}) t`,
+    accepted: `r.record IS NULL AND r.dp_typed AND CASE WHEN ${ok} THEN ${keysOk} ELSE false END`,
+    targets: Object.entries(def.target.columns).map(([c, type]) => `(${sql.select[c]})::${type} AS ${ident(c, 'column')}`),
+  };
 }
 
 /**
- * Stages the rows the set-based SQL accepts (validate's first pass). Returns how many raw rows are
- * set-based rows and how many of them were staged; when they differ, {@link remainderSql} gives
- * the rest to JavaScript.
+ * Validate's first pass on the set-based path: creates the staging table `stg` (replaced by the
+ * caller beforehand) with the rows the SQL accepts, by `CREATE UNLOGGED TABLE … AS SELECT` (its
+ * SELECT may run in parallel workers), in the shape `stagingDdl` gives when there is nothing to
+ * stage. Returns how many raw rows there are, how many are set-based rows and how many of those
+ * were staged; when they differ, {@link remainderSql} gives the rest to JavaScript.
+ * @throws non-retryable ConfigError when the declared SQL fails in PostgreSQL (syntax, unknown column, division by zero).
  */
-export async function stageAccepted(client: PoolClient, def: PipelineDefinition, raw: string, stg: string): Promise<{ textRows: number; accepted: number }> {
-  const n = await client.query<{ t: number }>(`SELECT count(*)::int AS t FROM ${raw} WHERE record IS NULL`);
+export async function stageAccepted(
+  client: PoolClient,
+  def: PipelineDefinition,
+  raw: string,
+  stg: string,
+  stagingDdl: string,
+): Promise<{ rawRows: number; textRows: number; accepted: number }> {
+  const n = await client.query<{ t: number; n: number }>(`SELECT count(*) FILTER (WHERE record IS NULL)::int AS t, count(*)::int AS n FROM ${raw}`);
   const textRows = n.rows[0]?.t ?? 0;
-  if (textRows === 0) return { textRows, accepted: 0 };
-  const cols = Object.keys(def.target.columns).map((c) => ident(c, 'column'));
+  const rawRows = n.rows[0]?.n ?? 0;
+  if (textRows === 0) {
+    await client.query(`CREATE UNLOGGED TABLE ${stg} (${stagingDdl})`);
+    return { rawRows, textRows, accepted: 0 };
+  }
+  const f = flatAccepted(def, raw);
   try {
     const r = await client.query(
-      `INSERT INTO ${stg} (dp_seq, dp_source_file, dp_line_no, ${cols.join(', ')})
-       SELECT dp_seq, source_file, line_no, ${cols.join(', ')} FROM (${acceptedLayers(def, raw)}) a WHERE dp_accepted`,
+      `CREATE UNLOGGED TABLE ${stg} AS
+       SELECT r.dp_seq, r.source_file AS dp_source_file, r.line_no AS dp_line_no, NULL::text AS dp_field, NULL::text AS dp_reason,
+              NULL::text AS dp_raw_value, NULL::json AS dp_record, ${f.targets.join(', ')}
+         FROM ${f.from} WHERE ${f.accepted}`,
     );
-    return { textRows, accepted: r.rowCount ?? 0 };
+    return { rawRows, textRows, accepted: r.rowCount ?? 0 };
   } catch (err) {
     const e = err as { code?: string; message?: string };
     // A bad expression in the definition (syntax, unknown column, division by zero) is not retryable.
@@ -199,8 +213,16 @@ export function remainderSql(def: PipelineDefinition, raw: string, allAccepted: 
   if (!def.sql) return `SELECT dp_seq, source_file, line_no, record FROM ${raw}`;
   const js = `SELECT dp_seq, source_file, line_no, record FROM ${raw} WHERE record IS NOT NULL`;
   if (allAccepted) return js;
-  return `${js} UNION ALL SELECT r.dp_seq, r.source_file, r.line_no, r.record FROM ${rawRecordsSql(def, raw)} r
-    JOIN (SELECT dp_seq FROM (${acceptedLayers(def, raw)}) a WHERE NOT dp_accepted) x ON x.dp_seq = r.dp_seq`;
+  const f = flatAccepted(def, raw);
+  return `${js} UNION ALL SELECT r.dp_seq, r.source_file, r.line_no, ${recordSql(def.sql, 'r.')} FROM ${f.from}
+    WHERE r.record IS NULL AND NOT (${f.accepted})`;
+}
+
+/** The record JavaScript would have read, rebuilt from a set-based row's text columns (absent columns left out). */
+function recordSql(sql: SqlRowPath, prefix = ''): string {
+  return `json_strip_nulls(json_build_object(${sqlSourceColumns(sql)
+    .map((c) => `'${c.name}', ${prefix}${c.raw}`)
+    .join(', ')}))`;
 }
 
 /** One sampled accepted row: where it came from, its JavaScript record and its staged values as text. */

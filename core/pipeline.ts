@@ -459,6 +459,7 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
     for (const [c, kind] of cols) {
       if (!/^[a-z_][a-z0-9_]{0,62}$/.test(c)) fail(`sql.columns: ${JSON.stringify(c)} is not a lower-case identifier`);
       if (!SQL_SOURCE_KINDS.includes(kind)) fail(`sql.columns.${c}: kind must be one of ${SQL_SOURCE_KINDS.join(', ')}`);
+      if (c.startsWith('dp_') || ['record', 'source_file', 'line_no'].includes(c)) fail(`sql.columns: ${c} is a name of the raw table's own columns; rename the header column`);
     }
     const want = Object.keys(def.target.columns).sort();
     const got = Object.keys(q.select).sort();
