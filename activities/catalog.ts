@@ -317,6 +317,7 @@ export async function filesForPartition(pool: Pool, pipeline: string, partition:
   return rows.map((r) => ({
     name: r.file_name,
     sortedByTime: r.sorted_by_time === true,
+    rows: r.row_count,
     ...(r.whole ? { wholeFileRows: r.row_count } : {}),
     ...(r.sorted_by_time && r.header_end_byte !== null && r.first_byte !== null && r.first_line !== null
       ? { resume: { headerEnd: Number(r.header_end_byte), byte: Number(r.first_byte), line: r.first_line } }

@@ -167,12 +167,13 @@ export function createPartitionActivities(deps: ActivityDeps) {
       // One ingest per partition at a time: an attempt of a run ended from outside (terminated, timed
       // out) may still be reading; the next run waits for it here instead of interleaving rows with it.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [ref.pipeline, ref.partition]);
-      // One round trip: the raw table replaced (UNLOGGED; with a set-based path, PostgreSQL's COPY
-      // fills text columns instead of `record`), and the server's start time recorded with it, by
-      // which later steps tell tables a crash emptied (activities/intermediates.ts).
+      // One round trip: the raw table replaced (UNLOGGED for a big read, see activities/intermediates.ts;
+      // with a set-based path, PostgreSQL's COPY fills text columns instead of `record`), and the
+      // server's start time recorded with it, by which later steps tell tables a crash emptied.
+      const unlogged = (files ?? []).reduce((n, f) => n + (f.rows ?? 0), 0) >= UNLOGGED_MIN_ROWS;
       await client.query(
         `DROP TABLE IF EXISTS ${raw};
-         CREATE UNLOGGED TABLE ${raw} (${def.sql ? rawColumnsDdl(def.sql) : 'dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL'});
+         CREATE ${unlogged ? 'UNLOGGED ' : ''}TABLE ${raw} (${def.sql ? rawColumnsDdl(def.sql) : 'dp_seq bigint NOT NULL, source_file text NOT NULL, line_no integer NOT NULL, record json NOT NULL'});
          INSERT INTO ledger (pipeline, partition_key, status, started_at, updated_at, intermediates_epoch)
          VALUES (${client.escapeLiteral(ref.pipeline)}, ${client.escapeLiteral(ref.partition)}, 'running', now(), now(), pg_postmaster_start_time())
          ON CONFLICT (pipeline, partition_key) DO UPDATE SET intermediates_epoch = EXCLUDED.intermediates_epoch`,
@@ -294,13 +295,14 @@ export function createPartitionActivities(deps: ActivityDeps) {
              dp_field text, dp_reason text, dp_raw_value text, dp_record json,
              ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')}`;
         await client.query(`DROP TABLE IF EXISTS ${stg}`);
-        await assertIntermediate(client, 'raw', ref);
+        // The staging table is UNLOGGED when the raw table is (a big read).
+        const persistence = (await assertIntermediate(client, 'raw', ref)) === 'u' ? 'UNLOGGED ' : '';
         // Set-based path: PostgreSQL creates the staging table with the rows its SQL accepts; the
         // rest go through JavaScript below.
-        const setBased = def.sql ? await stageAccepted(client, def, raw, stg, stagingDdl) : { rawRows: -1, textRows: 0, accepted: 0 };
+        const setBased = def.sql ? await stageAccepted(client, def, raw, stg, stagingDdl, persistence) : { rawRows: -1, textRows: 0, accepted: 0 };
         // Every raw row read and accepted by the set-based path: nothing for JavaScript to judge.
         const allSetBased = setBased.accepted === setBased.rawRows;
-        if (!def.sql) await client.query(`CREATE UNLOGGED TABLE ${stg} (${stagingDdl})`);
+        if (!def.sql) await client.query(`CREATE ${persistence}TABLE ${stg} (${stagingDdl})`);
         if (setBased.accepted > 0) await assertSetBasedAgrees(client, def, ref, raw, stg);
         let seen = 0;
         let badRows = 0;
@@ -582,12 +584,14 @@ export function createPartitionActivities(deps: ActivityDeps) {
   }
 
   /** Fails the step non-retryably when the partition's intermediate table is gone. */
-  async function assertIntermediate(client: PoolClient, kind: IntermediateKind, ref: PartitionRef): Promise<void> {
-    const r = await client.query<{ ok: boolean }>(
-      `SELECT to_regclass($1) IS NOT NULL AND coalesce((SELECT ${INTACT_SQL} FROM ledger WHERE pipeline = $2 AND partition_key = $3), true) AS ok`,
+  async function assertIntermediate(client: PoolClient, kind: IntermediateKind, ref: PartitionRef): Promise<string> {
+    const r = await client.query<{ ok: boolean; persistence: string | null }>(
+      `SELECT to_regclass($1) IS NOT NULL AND coalesce((SELECT ${INTACT_SQL} FROM ledger WHERE pipeline = $2 AND partition_key = $3), true) AS ok,
+              (SELECT relpersistence::text FROM pg_class WHERE oid = to_regclass($1)) AS persistence`,
       [intermediateName(kind, ref.pipeline, ref.partition), ref.pipeline, ref.partition],
     );
     if (!r.rows[0]?.ok) throw intermediatesLost(kind, ref);
+    return r.rows[0].persistence ?? 'p';
   }
 
   function intermediatesLost(kind: IntermediateKind, ref: PartitionRef) {
@@ -705,6 +709,13 @@ function rawText(v: unknown): string | null {
  * server last started (a crash empties UNLOGGED tables; see infra/migrations/017). Null epoch:
  * written before the epoch was recorded (logged tables then), taken as intact.
  */
+/**
+ * Rows a read must be expected to bring (from the landing-file catalog) for its intermediate tables
+ * to be UNLOGGED: creating an UNLOGGED table costs ~7 ms more (its init fork is synced), which a
+ * small partition never wins back, while a big one saves a quarter of its time (docs/benchmarks.md).
+ */
+export const UNLOGGED_MIN_ROWS = 10_000;
+
 const INTACT_SQL = '(intermediates_epoch IS NULL OR intermediates_epoch = pg_postmaster_start_time())';
 
 /** How often load heartbeats while it runs (its heartbeat timeout is set in workflows/partition.ts). */

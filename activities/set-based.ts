@@ -177,18 +177,19 @@ export async function stageAccepted(
   raw: string,
   stg: string,
   stagingDdl: string,
+  persistence: '' | 'UNLOGGED ' = 'UNLOGGED ',
 ): Promise<{ rawRows: number; textRows: number; accepted: number }> {
   const n = await client.query<{ t: number; n: number }>(`SELECT count(*) FILTER (WHERE record IS NULL)::int AS t, count(*)::int AS n FROM ${raw}`);
   const textRows = n.rows[0]?.t ?? 0;
   const rawRows = n.rows[0]?.n ?? 0;
   if (textRows === 0) {
-    await client.query(`CREATE UNLOGGED TABLE ${stg} (${stagingDdl})`);
+    await client.query(`CREATE ${persistence}TABLE ${stg} (${stagingDdl})`);
     return { rawRows, textRows, accepted: 0 };
   }
   const f = flatAccepted(def, raw);
   try {
     const r = await client.query(
-      `CREATE UNLOGGED TABLE ${stg} AS
+      `CREATE ${persistence}TABLE ${stg} AS
        SELECT r.dp_seq, r.source_file AS dp_source_file, r.line_no AS dp_line_no, NULL::text AS dp_field, NULL::text AS dp_reason,
               NULL::text AS dp_raw_value, NULL::json AS dp_record, ${f.targets.join(', ')}
          FROM ${f.from} WHERE ${f.accepted}`,

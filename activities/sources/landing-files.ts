@@ -123,6 +123,8 @@ export async function* readFileInWindow(
 export interface FileToRead {
   readonly name: string;
   readonly sortedByTime: boolean;
+  /** Rows of the file the catalog placed in this partition. */
+  readonly rows?: number;
   /** Set when every row of the file belongs to this partition (none elsewhere, none unplaced): its row count. */
   readonly wholeFileRows?: number;
   /** Sorted CSV files: where the window's rows start (header bytes, then from there). */

@@ -9,13 +9,14 @@
  * recovery on restart) and started again.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../infra/dev-stack';
 import { intermediateName } from '../../activities/intermediates';
+import { UNLOGGED_MIN_ROWS } from '../../activities/partition-activities';
 import { createHarness, intermediateTables, scheduledActivities, type Harness } from './harness';
 
 /** A PostgreSQL server binary of this machine (Debian's layout), the newest version. */
@@ -40,7 +41,7 @@ describe('intermediate tables after a PostgreSQL crash', () => {
   let url: string;
   let h: Harness;
   let crashBefore: string | undefined;
-  const observed: { before?: number; after?: number } = {};
+  const observed: { before?: number; after?: number; persistence?: string } = {};
 
   const start = () => asPostgres(pgBin('pg_ctl'), ['-D', dir, '-w', '-l', path.join(dir, 'server.log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
   const crash = () => asPostgres(pgBin('pg_ctl'), ['-D', dir, '-w', '-m', 'immediate', 'stop']);
@@ -73,6 +74,9 @@ describe('intermediate tables after a PostgreSQL crash', () => {
           if (crashBefore === ref.partition) {
             crashBefore = undefined;
             observed.before = await countRaw(ref, schema);
+            observed.persistence = (
+              await h.pool.query(`SELECT relpersistence::text AS p FROM pg_class WHERE oid = to_regclass($1)`, [`"${schema}"."${intermediateName('raw', ref.pipeline, ref.partition)}"`])
+            ).rows[0]?.p;
             crash();
             start();
             // What the crash left: the table, empty (UNLOGGED tables are reset by crash recovery).
@@ -94,16 +98,23 @@ describe('intermediate tables after a PostgreSQL crash', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a crash between validate and transform empties the raw rows; the partition runs again from ingest and loads exactly once', async () => {
-    const partition = '2024-11-01T05';
+  it('a crash between validate and transform empties the raw rows of a big partition; it runs again from ingest and loads exactly once', async () => {
+    // Big enough for UNLOGGED intermediate tables (small partitions keep logged ones).
+    const n = UNLOGGED_MIN_ROWS + 2000;
+    const partition = '2012-01-01';
+    const dir = path.join(h.landingDir, 'city_weather');
+    mkdirSync(dir, { recursive: true });
+    const lines = ['location,date,precipitation,temp_max,temp_min,wind,weather'];
+    for (let i = 0; i < n; i++) lines.push(`station-${i},${partition},${i % 30}.5,${10 + (i % 20)},${i % 10},${i % 7}.1,rain`);
+    writeFileSync(path.join(dir, `${partition}.csv`), lines.join('\n') + '\n');
     crashBefore = partition;
-    const handle = await h.start('weather', partition);
+    const handle = await h.start('city_weather', partition);
     const s = await handle.result();
-    expect(observed).toEqual({ before: 3, after: 0 });
-    expect(s).toMatchObject({ rowsIn: 3, rowsValid: 3, rowsLoaded: 3, outcome: 'loaded' });
+    expect(observed).toEqual({ before: n, after: 0, persistence: 'u' });
+    expect(s).toMatchObject({ rowsIn: n, rowsValid: n, rowsLoaded: n, outcome: 'loaded' });
     expect(await scheduledActivities(handle)).toEqual(['ingest', 'validate', 'transform', 'ingest', 'validate', 'transform', 'load']);
-    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM weather_observations WHERE dp_partition = $1', [partition]);
-    expect(rows[0].n).toBe(3);
+    const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM city_weather_daily WHERE dp_partition = $1', [partition]);
+    expect(rows[0].n).toBe(n);
     expect(await intermediateTables(h.pool)).toEqual([]);
   });
 });

@@ -75,6 +75,9 @@ describe('intermediate tables of a partition', () => {
     const { rows } = await h.pool.query(`SELECT status FROM ledger WHERE pipeline = 'weather' AND partition_key = $1`, [partition]);
     expect(rows[0].status).toBe('failed');
     expect(await intermediateTables(h.pool)).toEqual(expect.arrayContaining([intermediateName('raw', 'weather', partition)]));
+    // A small partition's intermediate tables are ordinary (logged) ones: UNLOGGED is for big reads.
+    const persistence = await h.pool.query(`SELECT relpersistence::text AS p FROM pg_class WHERE oid = to_regclass($1)`, [intermediateName('raw', 'weather', partition)]);
+    expect(persistence.rows[0].p).toBe('p');
   });
 });
 
