@@ -56,7 +56,7 @@ export interface NavInfo {
 export function page(opts: { title: string; nav: NavInfo; body: Html; scripts?: readonly string[]; inline?: { css: string; js: readonly string[] } }): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title} · DataPulse</title>${opts.inline ? raw(`<style>${opts.inline.css}</style>`) : raw('<link rel="stylesheet" href="/assets/style.css">')}</head>
+<title>${opts.title} · DataPulse</title><link rel="icon" href="data:,">${opts.inline ? raw(`<style>${opts.inline.css}</style>`) : raw('<link rel="stylesheet" href="/assets/style.css">')}</head>
 <body><header><a class="brand" href="/">DataPulse</a>
 <nav aria-label="main"><a href="/">Overview</a>${opts.nav.pipelines.map((p) => html` <a href="/pipelines/${p}">${p}</a>`)}
  <a href="/backfills">Backfills</a>${opts.nav.dashboards.map((d) => html` <a href="/dashboards/${d.name}">${d.title}</a>`)}</nav>

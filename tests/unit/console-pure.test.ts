@@ -11,7 +11,7 @@ import { createRegistry } from '../../core/registry';
 import { graphOption, panelOption } from '../../console/charts';
 import { cellText } from '../../console/routes/dashboards';
 import { toCsv, toXlsx } from '../../console/export';
-import { escapeHtml, html } from '../../console/html';
+import { escapeHtml, html, page } from '../../console/html';
 import { buildConsole, ConsoleConfigError, isLoopback } from '../../console/server';
 import { loadConfig } from '../../infra/config';
 import type { Pool } from '../../infra/db';
@@ -342,5 +342,12 @@ describe('a database without DataPulse tables', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('page layout', () => {
+  it('declares an empty icon, so browsers do not ask the console for /favicon.ico (a 404 in every console log)', () => {
+    const out = page({ title: 'x', nav: { pipelines: [], dashboards: [], actionsEnabled: false } as never, body: html`<p>hi</p>` });
+    expect(out).toContain('<link rel="icon" href="data:,">');
   });
 });
