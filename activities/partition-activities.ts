@@ -163,6 +163,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const unplaced: UnplacedRow[] = [];
     const raw = intermediateTable('raw', ref.pipeline, ref.partition);
     const files = await filesToRead(def, window, unplaced);
+    // Files PostgreSQL read by the set-based path (activities/set-based.ts), and their rows.
+    const setBased = { files: 0, rows: 0 };
     const rowsIn = await withTransaction(pool, async (client) => {
       // One ingest per partition at a time: an attempt of a run ended from outside (terminated, timed
       // out) may still be reading; the next run waits for it here instead of interleaving rows with it.
@@ -212,6 +214,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
             if (got) {
               seq += got.rows;
               n += got.rows;
+              setBased.files++;
+              setBased.rows += got.rows;
               hashed.add(`${f.name}\t*\t${got.sha256}\n`);
               continue;
             }
@@ -262,8 +266,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
       };
     }
     if (ref.ifChanged) await markRunning();
-    const result: IngestResult = { rowsIn, sourceChecksum, unplaced: unplacedCount };
-    logger.info({ rowsIn, unplaced: unplacedCount, ms: Date.now() - started }, 'ingested');
+    const result: IngestResult = { rowsIn, sourceChecksum, unplaced: unplacedCount, ...(setBased.files > 0 ? { setBased } : {}) };
+    logger.info({ rowsIn, unplaced: unplacedCount, setBased, ms: Date.now() - started }, 'ingested');
     return result;
   }
 
@@ -499,8 +503,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
         `INSERT INTO ledger (pipeline, partition_key, status, rows_in, rows_valid, rows_quarantined, rows_deduplicated, rows_loaded,
                              source_checksum, data_checksum, params_hash, code_version, workflow_id, run_id, started_at, finished_at, duration_ms,
                              failed_step, error, error_type, updated_at)
-         VALUES ($1, $2, 'succeeded', $3, $4, $5, $6, $7, $8, $14, $9, $10, $11, $12, to_timestamp($13 / 1000.0), now(),
-                 (extract(epoch FROM now()) * 1000 - $13)::int, NULL, NULL, NULL, now())
+         VALUES ($1, $2, 'succeeded', $3, $4, $5, $6, $7, $8, $14, $9, $10, $11, $12, to_timestamp($13 / 1000.0), clock_timestamp(),
+                 (extract(epoch FROM clock_timestamp()) * 1000 - $13)::int, NULL, NULL, NULL, now())
          ON CONFLICT (pipeline, partition_key) DO UPDATE SET
            status = 'succeeded', rows_in = EXCLUDED.rows_in, rows_valid = EXCLUDED.rows_valid,
            rows_quarantined = EXCLUDED.rows_quarantined, rows_deduplicated = EXCLUDED.rows_deduplicated,

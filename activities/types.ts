@@ -21,6 +21,8 @@ export interface IngestResult {
   readonly unplaced: number;
   /** Set when `ifChanged` was asked and nothing changed: the ledger's counts, nothing was rewritten. */
   readonly unchanged?: LoadResult;
+  /** Files read by PostgreSQL's COPY on the set-based path (activities/set-based.ts) and their rows; absent when none. */
+  readonly setBased?: { readonly files: number; readonly rows: number };
 }
 
 export interface ValidateResult {

@@ -68,6 +68,8 @@ function edgeDay(day: string): string[] {
 let h: Harness;
 /** Per partition of sb_sql: raw rows COPYed by PostgreSQL (record null) seen at validate. */
 const setBasedRows = new Map<string, number>();
+/** Per partition of sb_sql: what ingest's result says the set-based path read. */
+const ingestSays = new Map<string, unknown>();
 
 function drop(name: string, body: string, mtime: Date): void {
   for (const p of [withSql, withoutSql, wrongSql]) {
@@ -106,6 +108,11 @@ beforeAll(async () => {
     registry: createRegistry([withSql, withoutSql, wrongSql]),
     wrapActivities: (activities, { pool }) => ({
       ...activities,
+      async ingest(ref) {
+        const r = await activities.ingest(ref);
+        if (ref.pipeline === withSql.name) ingestSays.set(ref.partition, r.setBased);
+        return r;
+      },
       async validate(ref) {
         if (ref.pipeline === withSql.name) {
           const r = await pool.query(`SELECT count(*) FILTER (WHERE record IS NULL)::int AS n FROM "${intermediateName('raw', ref.pipeline, ref.partition)}"`);
@@ -125,6 +132,7 @@ describe('set-based row path', () => {
     drop('day-2012-01-01.csv', [HEADER, ...rows].join('\n') + '\n', new Date('2024-01-01T00:00:00Z'));
     await sameResults('2012-01-01');
     expect(setBasedRows.get('2012-01-01')).toBe(rows.length);
+    expect(ingestSays.get('2012-01-01')).toEqual({ files: 1, rows: rows.length });
     const q = await h.pool.query<{ line_no: number; field: string }>(
       `SELECT line_no, field FROM quarantine WHERE pipeline = 'sb_sql' AND partition_key = '2012-01-01' ORDER BY line_no`,
     );
@@ -159,6 +167,7 @@ describe('set-based row path', () => {
     await sameResults('2012-01-03');
     // Only whole.csv (2 rows) took the set-based path; its rows come last in precedence and win.
     expect(setBasedRows.get('2012-01-03')).toBe(2);
+    expect(ingestSays.get('2012-01-03')).toEqual({ files: 1, rows: 2 });
     const r = await h.pool.query(`SELECT location, conditions FROM sb_sql_daily WHERE day = '2012-01-03' ORDER BY location`);
     expect(r.rows).toEqual([
       { location: 'austin', conditions: 'sun' },
