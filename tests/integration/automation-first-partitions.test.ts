@@ -71,7 +71,7 @@ async function loaded(pipeline: string, key: string) {
 
 /** The partition's one execution was started by the pipeline's automation workflow. */
 async function expectStartedOnceByAutomation(pipeline: string, key: string, runId: string): Promise<void> {
-  expect(await executions(h.client, `${pipeline}/${key}`)).toEqual([runId]);
+  expect(await executions(h.client, `${pipeline}/${key}`, h.config.taskQueue)).toEqual([runId]);
   const run = await h.client.workflow.getHandle(`${pipeline}/${key}`).describe();
   expect(run.parentExecution?.workflowId).toBe(automationWorkflowId(pipeline, h.config.taskQueue));
 }

@@ -43,7 +43,7 @@ describe('automation', () => {
     expect(rows[0].n).toBe(3);
     // Let any late burst be planned, then count: one execution of the day, started by automation.
     await new Promise((r) => setTimeout(r, 4_000));
-    expect(await executions(h.client, `weather_daily/${DAY}`)).toEqual([row.run_id]);
+    expect(await executions(h.client, `weather_daily/${DAY}`, h.config.taskQueue)).toEqual([row.run_id]);
     const child = await h.client.workflow.getHandle(`weather_daily/${DAY}`).describe();
     expect(child.parentExecution?.workflowId).toBe(automationWorkflowId('weather_daily', h.config.taskQueue));
     expect(await ledgerRow('manual_daily', DAY)).toBeUndefined();
@@ -54,7 +54,7 @@ describe('automation', () => {
     await h.run('weather', `${DAY}T05`);
     await new Promise((r) => setTimeout(r, 5_000));
     expect(await ledgerRow('weather_daily', DAY)).toEqual(before);
-    expect(await executions(h.client, `weather_daily/${DAY}`)).toHaveLength(1);
+    expect(await executions(h.client, `weather_daily/${DAY}`, h.config.taskQueue)).toHaveLength(1);
   });
 
   it('an hour re-loaded with different data: the day goes stale and automation refreshes it', async () => {

@@ -49,7 +49,7 @@ describe('worker killed between an upstream load and the downstream start', () =
     const { rows } = await f.pool.query(`SELECT count(*)::int AS n FROM weather_daily WHERE dp_partition = $1`, [DAY]);
     expect(rows[0].n).toBe(3);
     await new Promise((r) => setTimeout(r, 4_000));
-    expect(await executions(f.client, `weather_daily/${DAY}`)).toHaveLength(1);
+    expect(await executions(f.client, `weather_daily/${DAY}`, f.taskQueue)).toHaveLength(1);
     const { rows: inputs } = await f.pool.query('SELECT count(*)::int AS n FROM partition_inputs WHERE pipeline = $1 AND partition_key = $2', ['weather_daily', DAY]);
     expect(inputs[0].n).toBe(24);
   });

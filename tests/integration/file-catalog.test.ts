@@ -78,8 +78,8 @@ describe('file catalog', () => {
     // Nothing changed on disk: no file is parsed again.
     expect(await refreshCatalog(h.pool, readings, folder())).toMatchObject({ added: [], changed: [], unchanged: 2, touched: [] });
     // Sorted CSV: the partition reads the header (bytes 0-17), then from its first row (line 4, byte 48).
-    expect(await filesForPartition(h.pool, readings.name, '2020-01-02')).toEqual([{ name: '2020.csv', sortedByTime: true, resume: { headerEnd: 18, byte: 48, line: 4 } }]);
-    expect(await filesForPartition(h.pool, readings.name, '2021-01-01')).toEqual([{ name: '2021.csv', sortedByTime: false }]);
+    expect(await filesForPartition(h.pool, readings.name, '2020-01-02')).toEqual([{ name: '2020.csv', sortedByTime: true, rows: 1, resume: { headerEnd: 18, byte: 48, line: 4 } }]);
+    expect(await filesForPartition(h.pool, readings.name, '2021-01-01')).toEqual([{ name: '2021.csv', sortedByTime: false, rows: 1 }]);
     expect(await filesForPartition(h.pool, readings.name, '2022-01-01')).toEqual([]);
     const s = await h.run(readings.name, '2020-01-01');
     expect(s).toMatchObject({ rowsIn: 2, rowsLoaded: 2 });

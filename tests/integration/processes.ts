@@ -85,9 +85,11 @@ export async function waitForPoller(client: Client, taskQueue: string, worker: W
 }
 
 /** Every execution (run id) of a workflow id, from visibility. */
-export async function executions(client: Client, workflowId: string): Promise<string[]> {
+export async function executions(client: Client, workflowId: string, taskQueue?: string): Promise<string[]> {
   const runs: string[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(w.runId);
+  // The suite shares one Temporal server: other test files run workflows with the same ids on their own task queues.
+  const query = `WorkflowId = "${workflowId}"${taskQueue ? ` AND TaskQueue = "${taskQueue}"` : ''}`;
+  for await (const w of client.workflow.list({ query })) runs.push(w.runId);
   return runs;
 }
 
