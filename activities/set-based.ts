@@ -1,8 +1,8 @@
 /**
  * The set-based row path (PipelineDefinition.sql): a big CSV landing file is loaded into the raw
  * table by PostgreSQL's own `COPY … (FORMAT csv)`, then validated and transformed by one
- * `INSERT … SELECT` into the staging table, instead of being parsed, checked and encoded row by row
- * in JavaScript (docs/benchmarks.md, "Bulk loads").
+ * `CREATE TABLE … AS SELECT` that makes the staging table, instead of being parsed, checked and
+ * encoded row by row in JavaScript (docs/benchmarks.md, "Bulk loads").
  *
  * Rules, so that the result is the JavaScript path's exactly:
  * - **Which files.** A CSV file whose rows the catalog placed in this partition only (no row of it
@@ -13,7 +13,8 @@
  *   invalid UTF-8), is read by the JavaScript reader instead, inside the same transaction (a
  *   savepoint undoes the partial COPY), which also words any error.
  * - **Which rows.** Each source column is read by its kind (core/pipeline.ts, SqlSourceKind): a
- *   conservative pattern, then a cast that cannot fail on it. A row is accepted when every declared
+ *   conservative pattern, checked on the bytes as ingest streams them ({@link fieldMatchesKind};
+ *   the row's `dp_typed` flag), then in SQL a cast that cannot fail on it. A row is accepted when every declared
  *   column read, `sql.accept` is true and no key column is null; every other row — and every row of
  *   a file read by JavaScript — goes through the schema (zod) and the transform as before, so
  *   rejections keep zod's reasons, fields and raw values.
