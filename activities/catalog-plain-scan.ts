@@ -60,7 +60,6 @@ export async function scanPlainCsv(def: PipelineDefinition, src: CsvFilesSource,
   let carry: Buffer = Buffer.alloc(0);
   // The run of consecutive lines of one partition not hashed yet: [runStart, runEnd) of the current buffer.
   let run: { key: string; start: number; end: number } | undefined;
-  let seen = 0;
 
   const header = (b: Buffer, start: number, end: number) => {
     let s = start;
@@ -154,8 +153,7 @@ export async function scanPlainCsv(def: PipelineDefinition, src: CsvFilesSource,
       lines(complete, base);
       carry = Buffer.from(b.subarray(last + 1));
       pos += chunk.length;
-      seen += chunk.length;
-      heartbeat?.({ file: full, scanned: seen });
+      heartbeat?.({ file: full, scanned: pos });
     }
     if (carry.length > 0) {
       if (!isUtf8(carry) || carry.includes(0x0d)) throw new GiveUp();

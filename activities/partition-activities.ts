@@ -15,7 +15,7 @@ import { agreementSample, copyFileSetBased, firstDisagreement, rawColumnsDdl, ra
 import { codeVersion, paramsHash } from '../infra/fingerprint';
 import type { Logger } from '../infra/logger';
 import { InvalidPartitionKeyError, keyToStartMs, partitionWindow, type PartitionWindow } from '../core/partition';
-import type { PipelineDefinition, SourceRecord } from '../core/pipeline';
+import type { PipelineDefinition, SourceRecord, SqlType } from '../core/pipeline';
 import { UnknownPipelineError, type Registry } from '../core/registry';
 import { ident } from '../core/sql';
 import { blockingFailureMessage, CheckKind, isBlockingFailure, isWarning } from '../core/checks';
@@ -201,6 +201,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
       else {
         // Files in precedence order: a whole-partition file may take the set-based path; runs of
         // the others are read by JavaScript. Row numbers (dp_seq) keep the precedence order.
+        const folder = landingFolder(deps.config.landingDir, def.name);
+        const rawName = intermediateName('raw', ref.pipeline, ref.partition);
         let pending: FileToRead[] = [];
         const flush = async () => {
           if (pending.length > 0) n += await copyRead(pending);
@@ -209,8 +211,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
         for (const f of files) {
           if (f.wholeFileRows !== undefined) {
             await flush();
-            const folder = landingFolder(deps.config.landingDir, def.name);
-            const got = await copyFileSetBased(client, def, raw, intermediateName('raw', ref.pipeline, ref.partition), { folder, name: f.name, rows: f.wholeFileRows }, seq, heartbeater());
+            const got = await copyFileSetBased(client, def, raw, rawName, { folder, name: f.name, rows: f.wholeFileRows }, seq, heartbeater());
             if (got) {
               seq += got.rows;
               n += got.rows;
@@ -332,24 +333,9 @@ export function createPartitionActivities(deps: ActivityDeps) {
             } catch (err) {
               throw nonRetryable(FailureType.TRANSFORM, `transform of ${file} line ${line} threw: ${(err as Error).message}`);
             }
-            let encoded = '';
-            let rejected: { field: string; reason: string; raw: string | null } | undefined;
-            for (const [col, type] of columns) {
-              const v = out[col];
-              if (keySet.has(col) && (v === null || v === undefined)) {
-                rejected = { field: col, reason: `${col}: key column is empty (the transform produced ${v === null ? 'null' : 'nothing'})`, raw: null };
-                break;
-              }
-              try {
-                encoded += `\t${encodeValue(type, v)}`;
-              } catch (err) {
-                if (!(err instanceof ValueRejected)) throw err;
-                rejected = { field: col, reason: `${col}: ${err.message}`, raw: rawText(v) };
-                break;
-              }
-            }
-            if (rejected) yield bad(seq!, file!, line!, rejected.field, rejected.reason, rejected.raw, json!);
-            else yield `${seq}\t${copyEscape(file!)}\t${line}\t\\N\t\\N\t\\N\t\\N${encoded}\n`;
+            const row = encodeRow(columns, keySet, out);
+            if ('rejected' in row) yield bad(seq!, file!, line!, row.rejected.field, row.rejected.reason, row.rejected.raw, json!);
+            else yield `${seq}\t${copyEscape(file!)}\t${line}\t\\N\t\\N\t\\N\t\\N${row.encoded}\n`;
           }
         };
         const staged = setBased.accepted + await copyInLines(
@@ -556,6 +542,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
   async function assertSetBasedAgrees(client: PoolClient, def: PipelineDefinition, ref: PartitionRef, raw: string, stg: string): Promise<void> {
     const sample = await agreementSample(client, def, raw, stg);
     const columns = Object.entries(def.target.columns);
+    const keySet = new Set(def.target.key);
     const disagree = (row: { sourceFile: string; lineNo: number }, what: string) =>
       nonRetryable(
         FailureType.CONFIG,
@@ -567,18 +554,11 @@ export function createPartitionActivities(deps: ActivityDeps) {
       const verdict = checkRow(def, row.record);
       if (!verdict.ok) throw disagree(row, `SQL accepted a row the schema rejects (${verdict.reason})`);
       const out = def.transform(verdict.value as never, { partition: ref.partition, params: def.params });
-      const values: Record<string, string | null> = {};
-      for (const [col, type] of columns) {
-        let text: string;
-        try {
-          text = encodeValue(type, out[col]);
-        } catch (err) {
-          if (!(err instanceof ValueRejected)) throw err;
-          throw disagree(row, `SQL accepted a row whose ${col} JavaScript rejects (${err.message})`);
-        }
-        values[col] = text === '\\N' ? null : copyUnescape(text);
-      }
-      js.push(values);
+      const encoded = encodeRow(columns, keySet, out);
+      if ('rejected' in encoded) throw disagree(row, `SQL accepted a row JavaScript rejects (${encoded.rejected.reason})`);
+      // COPY text escapes tabs inside values, so the row splits on tabs exactly.
+      const fields = encoded.encoded.slice(1).split('\t');
+      js.push(Object.fromEntries(columns.map(([col], i) => [col, fields[i] === '\\N' ? null : copyUnescape(fields[i]!)])));
     }
     const d = await firstDisagreement(client, def, sample.map((r) => r.staged), js);
     if (d) {
@@ -693,6 +673,32 @@ function checkRow(def: PipelineDefinition, record: Record<string, unknown>): Ver
     reason,
     rawValue: raw === undefined ? null : (typeof raw === 'string' ? raw : JSON.stringify(raw)).slice(0, 1000),
   };
+}
+
+/**
+ * A transformed row in the target's column types: each value as COPY text, every one preceded by a
+ * tab (`encoded`), or why it cannot load (an empty key column, a value its column's type refuses:
+ * activities/typed-values.ts), with the field and the raw value for quarantine.
+ */
+function encodeRow(
+  columns: readonly (readonly [string, SqlType])[],
+  keySet: ReadonlySet<string>,
+  out: Record<string, unknown>,
+): { encoded: string } | { rejected: { field: string; reason: string; raw: string | null } } {
+  let encoded = '';
+  for (const [col, type] of columns) {
+    const v = out[col];
+    if (keySet.has(col) && (v === null || v === undefined)) {
+      return { rejected: { field: col, reason: `${col}: key column is empty (the transform produced ${v === null ? 'null' : 'nothing'})`, raw: null } };
+    }
+    try {
+      encoded += `\t${encodeValue(type, v)}`;
+    } catch (err) {
+      if (!(err instanceof ValueRejected)) throw err;
+      return { rejected: { field: col, reason: `${col}: ${err.message}`, raw: rawText(v) } };
+    }
+  }
+  return { encoded };
 }
 
 /** A value as the quarantine's raw_value shows it. */

@@ -60,18 +60,9 @@ export function rawColumnsDdl(sql: SqlRowPath): string {
  * the row outside its kind's pattern (`dp_typed` false: the row is left to JavaScript). The
  * patterns are checked on the bytes at ingest ({@link fieldMatchesKind}), so casts here cannot fail.
  */
-export function typedSql(kind: SqlSourceKind, column: string): string {
-  switch (kind) {
-    case 'text':
-    case 'trimmed-text':
-      return `CASE WHEN dp_typed THEN ${column} END`;
-    case 'decimal':
-      return `CASE WHEN dp_typed THEN ${column}::double precision END`;
-    case 'integer':
-      return `CASE WHEN dp_typed THEN ${column}::bigint END`;
-    case 'iso-date':
-      return `CASE WHEN dp_typed THEN ${column}::date END`;
-  }
+export function typedSql(kind: SqlSourceKind, column: string, flag = 'dp_typed'): string {
+  const cast = { text: '', 'trimmed-text': '', decimal: '::double precision', integer: '::bigint', 'iso-date': '::date' }[kind];
+  return `CASE WHEN ${flag} THEN ${column}${cast} END`;
 }
 
 /** Offsets of the digits of `YYYY-MM-DD`. */
@@ -153,7 +144,7 @@ export function rawRecordsSql(def: PipelineDefinition, raw: string): string {
 function flatAccepted(def: PipelineDefinition, raw: string): { from: string; accepted: string; targets: string[] } {
   const sql = def.sql!;
   const cols = sqlSourceColumns(sql);
-  const typed = cols.map((c) => `${typedSql(c.kind, `r.${c.raw}`).replace(/\bdp_typed\b/g, 'r.dp_typed')} AS ${ident(c.name, 'column')}`).join(', ');
+  const typed = cols.map((c) => `${typedSql(c.kind, `r.${c.raw}`, 'r.dp_typed')} AS ${ident(c.name, 'column')}`).join(', ');
   // A column the file lacks is null in raw; a present one, flagged by dp_typed, casts to a value.
   const ok = [...cols.map((c) => `r.${c.raw} IS NOT NULL`), ...(sql.accept ? [`(${sql.accept})`] : [])].join(' AND ');
   const keysOk = def.target.key.length ? def.target.key.map((k) => `(${sql.select[k]}) IS NOT NULL`).join(' AND ') : 'true';

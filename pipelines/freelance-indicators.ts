@@ -24,6 +24,7 @@ import { identity, latest } from '../core/mapping';
 import { definePipeline, monthly, unpartitioned } from '../core/pipeline';
 import { exactDecimal } from '../core/schema-helpers';
 import { SKILLS } from './freelance-skills';
+import { PROFILE_TARGET } from './freelance-profiles';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const decimalText = () => exactDecimal({ maxScale: 6 });
@@ -60,18 +61,8 @@ export const freelancers = definePipeline({
   transform: (r) => r,
   target: {
     table: 'freelancers',
-    columns: {
-      freelancer_id: 'text',
-      name: 'text',
-      email: 'text',
-      daily_rate_eur: 'numeric',
-      skills: 'jsonb',
-      primary_skill: 'text',
-      skill_categories: 'jsonb',
-      city: 'text',
-      availability: 'text',
-      updated_at: 'date',
-    },
+    // The cleaned profile, one row per freelancer: the snapshot's own columns.
+    columns: PROFILE_TARGET.columns,
     key: ['freelancer_id'],
     indexes: [['availability']],
   },

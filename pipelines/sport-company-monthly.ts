@@ -10,6 +10,7 @@ import { trailingWindow } from '../core/mapping';
 import { definePipeline, monthly } from '../core/pipeline';
 import { exactDecimal } from '../core/schema-helpers';
 import { DEFAULT_SPORT_PARAMS } from '../core/sport-benefits';
+import { SPORT_KPI_COLUMNS } from './sport-team-monthly';
 
 const money = () => exactDecimal({ min: '0', maxScale: 2 });
 
@@ -67,22 +68,7 @@ export const sportCompanyMonthly = definePipeline({
   transform: (row) => row,
   target: {
     table: 'sport_company_monthly',
-    columns: {
-      month: 'text',
-      headcount: 'integer',
-      eligible_count: 'integer',
-      eligible_share: 'numeric',
-      active_count: 'integer',
-      adoption_rate: 'numeric',
-      activities: 'integer',
-      bonus_cost: 'numeric',
-      wellness_days: 'integer',
-      wellness_cost: 'numeric',
-      total_cost: 'numeric',
-      cost_per_employee: 'numeric',
-      previous_total_cost: 'numeric',
-      cost_drift_pct: 'numeric',
-    },
+    columns: { ...SPORT_KPI_COLUMNS, previous_total_cost: 'numeric', cost_drift_pct: 'numeric' },
     key: ['month'],
   },
   checks: [

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { sql as sqlCheck } from '../core/checks';
 import { identity } from '../core/mapping';
-import { definePipeline, monthly } from '../core/pipeline';
+import { definePipeline, monthly, type SqlType } from '../core/pipeline';
 import { exactDecimal } from '../core/schema-helpers';
 
 const money = () => exactDecimal({ min: '0', maxScale: 2 });
@@ -31,6 +31,25 @@ export const TEAM_MONTHLY_QUERY = `
     FROM {{employees}}
    GROUP BY team
    ORDER BY team`;
+
+/**
+ * The KPI columns a month of a team and of the company share (sport_company_monthly adds the drift
+ * against the month before): counts as integers, shares and money as exact numerics.
+ */
+export const SPORT_KPI_COLUMNS = {
+  month: 'text',
+  headcount: 'integer',
+  eligible_count: 'integer',
+  eligible_share: 'numeric',
+  active_count: 'integer',
+  adoption_rate: 'numeric',
+  activities: 'integer',
+  bonus_cost: 'numeric',
+  wellness_days: 'integer',
+  wellness_cost: 'numeric',
+  total_cost: 'numeric',
+  cost_per_employee: 'numeric',
+} as const satisfies Record<string, SqlType>;
 
 export const sportTeamMonthly = definePipeline({
   name: 'sport_team_monthly',
@@ -57,21 +76,7 @@ export const sportTeamMonthly = definePipeline({
   transform: (row) => row,
   target: {
     table: 'sport_team_monthly',
-    columns: {
-      team: 'text',
-      month: 'text',
-      headcount: 'integer',
-      eligible_count: 'integer',
-      eligible_share: 'numeric',
-      active_count: 'integer',
-      adoption_rate: 'numeric',
-      activities: 'integer',
-      bonus_cost: 'numeric',
-      wellness_days: 'integer',
-      wellness_cost: 'numeric',
-      total_cost: 'numeric',
-      cost_per_employee: 'numeric',
-    },
+    columns: { team: 'text', ...SPORT_KPI_COLUMNS },
     key: ['team', 'month'],
   },
   checks: [
