@@ -135,22 +135,33 @@ export function rawRecordsSql(def: PipelineDefinition, raw: string): string {
 }
 
 /**
- * The set-based path over the raw table `r` as flat SQL (one level, so that PostgreSQL may compute
- * it in parallel workers): `from` joins each raw row to its typed source columns (`t`, casts
- * guarded by `dp_typed`), `accepted` is true exactly for the rows staged here (all declared columns
- * read, `sql.accept` true, no key column null; CASE keeps the order of evaluation, so an expression
- * never sees a row its guards exclude), `targets` computes every target column.
+ * The set-based path over the raw table as SQL: `from` reads the set-based raw rows (`r`: its own
+ * columns, `dp_present` — every declared column in the file — and its typed source columns, casts
+ * guarded by `dp_typed`); with `typedOnly`, only rows ingest found typed. `accepted` is true exactly
+ * for the rows staged here (typed, all declared columns read, `sql.accept` true, no key column
+ * null; CASE keeps the order of evaluation, so an expression never sees a row its guards exclude),
+ * `targets` computes every target column. The typed columns are computed once per row, in a
+ * subquery PostgreSQL may not flatten (`OFFSET 0`) that also filters the rows: flattened, every
+ * mention of a column in `sql.accept` and `sql.select` would parse its text again (city_weather's
+ * `temp_mean_c` names each temperature six times); that and a filter outside the subquery each
+ * cost more than the parallel workers of a flat query saved (docs/benchmarks.md, "Bulk loads").
  */
-function flatAccepted(def: PipelineDefinition, raw: string): { from: string; accepted: string; targets: string[] } {
+function flatAccepted(def: PipelineDefinition, raw: string, typedOnly: boolean): { from: string; accepted: string; targets: string[] } {
   const sql = def.sql!;
   const cols = sqlSourceColumns(sql);
   const typed = cols.map((c) => `${typedSql(c.kind, `r.${c.raw}`, 'r.dp_typed')} AS ${ident(c.name, 'column')}`).join(', ');
   // A column the file lacks is null in raw; a present one, flagged by dp_typed, casts to a value.
-  const ok = [...cols.map((c) => `r.${c.raw} IS NOT NULL`), ...(sql.accept ? [`(${sql.accept})`] : [])].join(' AND ');
+  const present = cols.map((c) => `r.${c.raw} IS NOT NULL`).join(' AND ');
+  const ok = ['r.dp_present', ...(sql.accept ? [`(${sql.accept})`] : [])].join(' AND ');
   const keysOk = def.target.key.length ? def.target.key.map((k) => `(${sql.select[k]}) IS NOT NULL`).join(' AND ') : 'true';
+  const check = `CASE WHEN ${ok} THEN ${keysOk} ELSE false END`;
   return {
-    from: `${raw} r, LATERAL (SELECT ${typed}) t`,
-    accepted: `r.record IS NULL AND r.dp_typed AND CASE WHEN ${ok} THEN ${keysOk} ELSE false END`,
+    from: typedOnly
+      ? `(SELECT r.dp_seq, r.source_file, r.line_no, ${present} AS dp_present, ${typed}
+            FROM ${raw} r WHERE r.record IS NULL AND r.dp_typed OFFSET 0) r`
+      : `(SELECT r.dp_seq, r.source_file, r.line_no, r.dp_typed, ${cols.map((c) => `r.${c.raw}`).join(', ')}, ${present} AS dp_present, ${typed}
+            FROM ${raw} r WHERE r.record IS NULL OFFSET 0) r`,
+    accepted: typedOnly ? check : `r.dp_typed AND ${check}`,
     targets: Object.entries(def.target.columns).map(([c, type]) => `(${sql.select[c]})::${type} AS ${ident(c, 'column')}`),
   };
 }
@@ -158,7 +169,7 @@ function flatAccepted(def: PipelineDefinition, raw: string): { from: string; acc
 /**
  * Validate's first pass on the set-based path: creates the staging table `stg` (replaced by the
  * caller beforehand) with the rows the SQL accepts, by `CREATE UNLOGGED TABLE … AS SELECT` (its
- * SELECT may run in parallel workers), in the shape `stagingDdl` gives when there is nothing to
+ * typed source columns computed once per row), in the shape `stagingDdl` gives when there is nothing to
  * stage. Returns how many raw rows there are, how many are set-based rows and how many of those
  * were staged; when they differ, {@link remainderSql} gives the rest to JavaScript.
  * @throws non-retryable ConfigError when the declared SQL fails in PostgreSQL (syntax, unknown column, division by zero).
@@ -178,7 +189,7 @@ export async function stageAccepted(
     await client.query(`CREATE ${persistence}TABLE ${stg} (${stagingDdl})`);
     return { rawRows, textRows, accepted: 0 };
   }
-  const f = flatAccepted(def, raw);
+  const f = flatAccepted(def, raw, true);
   try {
     const r = await client.query(
       `CREATE ${persistence}TABLE ${stg} AS
@@ -206,9 +217,8 @@ export function remainderSql(def: PipelineDefinition, raw: string, allAccepted: 
   if (!def.sql) return `SELECT dp_seq, source_file, line_no, record FROM ${raw}`;
   const js = `SELECT dp_seq, source_file, line_no, record FROM ${raw} WHERE record IS NOT NULL`;
   if (allAccepted) return js;
-  const f = flatAccepted(def, raw);
-  return `${js} UNION ALL SELECT r.dp_seq, r.source_file, r.line_no, ${recordSql(def.sql, 'r.')} FROM ${f.from}
-    WHERE r.record IS NULL AND NOT (${f.accepted})`;
+  const f = flatAccepted(def, raw, false);
+  return `${js} UNION ALL SELECT r.dp_seq, r.source_file, r.line_no, ${recordSql(def.sql, 'r.')} FROM ${f.from} WHERE NOT (${f.accepted})`;
 }
 
 /** The record JavaScript would have read, rebuilt from a set-based row's text columns (absent columns left out). */

@@ -3,9 +3,10 @@
  * definition). Checked against the definition on every load (activities/schema-drift.ts): created
  * when missing, added to when the definition gained a nullable column, refused otherwise.
  */
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from '../infra/db';
 import { shiftKey } from '../core/partition';
-import type { PipelineDefinition } from '../core/pipeline';
+import type { PartitionIndex, PipelineDefinition } from '../core/pipeline';
 import { ident } from '../core/sql';
 import { FailureType, nonRetryable } from './errors';
 import { compareTargetShape, driftMessage, readTargetTable } from './schema-drift';
@@ -33,19 +34,43 @@ export function targetIndexName(table: string, columns: readonly string[]): stri
 }
 
 /**
- * Creates the target's declared `indexes` that the table does not have yet (one catalog query when
- * it has them all; `CREATE INDEX IF NOT EXISTS` under the table's DDL lock otherwise).
+ * Name of the index on the target's `dp_partition` column for an access method (Target.partitionIndex):
+ * btree `<table>_dp_partition_idx` cut to 63 bytes (the name tables have always had); brin
+ * `<table>_dp_partition_brin`, or `dp_part_brin_<hash of the table name>` when that exceeds 63
+ * bytes, so that the two never share a name.
+ */
+export function partitionIndexName(table: string, method: PartitionIndex): string {
+  if (method === 'btree') return `${table}_dp_partition_idx`.slice(0, 63);
+  const readable = `${table}_dp_partition_brin`;
+  return readable.length <= 63 ? readable : `dp_part_brin_${createHash('sha256').update(table).digest('hex').slice(0, 40)}`;
+}
+
+/** BRIN summaries per 32 pages (256 KiB): a look-up reads at most that much around each range that may hold the partition. */
+const BRIN_PAGES_PER_RANGE = 32;
+
+/**
+ * Gives the target its declared `indexes` and its `dp_partition` index of the declared method (one
+ * catalog query when it has them; otherwise, under the table's DDL lock, `CREATE INDEX IF NOT
+ * EXISTS` for each missing one, then the `dp_partition` index of the other method dropped).
  */
 async function ensureTargetIndexes(pool: Pool, def: PipelineDefinition): Promise<void> {
-  const wanted = (def.target.indexes ?? []).map((cols) => ({ cols, name: targetIndexName(def.target.table, cols) }));
-  if (wanted.length === 0) return;
-  const { rows } = await pool.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1', [def.target.table]);
+  const table = def.target.table;
+  const method = def.target.partitionIndex ?? 'btree';
+  const using = method === 'brin' ? ` USING brin` : '';
+  const options = method === 'brin' ? ` WITH (pages_per_range = ${BRIN_PAGES_PER_RANGE}, autosummarize = on)` : '';
+  const wanted = [
+    { name: partitionIndexName(table, method), columns: PARTITION_COLUMN, using, options },
+    ...(def.target.indexes ?? []).map((cols) => ({ name: targetIndexName(table, cols), columns: cols.map((c) => ident(c, 'column')).join(', '), using: '', options: '' })),
+  ];
+  const other = partitionIndexName(table, method === 'btree' ? 'brin' : 'btree');
+  const { rows } = await pool.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1', [table]);
   const have = new Set(rows.map((r) => r.indexname));
   const missing = wanted.filter((w) => !have.has(w.name));
-  if (missing.length === 0) return;
-  await withDdlLock(pool, def.target.table, async (client) => {
-    const t = ident(def.target.table, 'table');
-    for (const m of missing) await client.query(`CREATE INDEX IF NOT EXISTS ${ident(m.name)} ON ${t} (${m.cols.map((c) => ident(c, 'column')).join(', ')})`);
+  if (missing.length === 0 && !have.has(other)) return;
+  await withDdlLock(pool, table, async (client) => {
+    const t = ident(table, 'table');
+    for (const m of missing) await client.query(`CREATE INDEX IF NOT EXISTS ${ident(m.name)} ON ${t}${m.using} (${m.columns})${m.options}`);
+    await client.query(`DROP INDEX IF EXISTS ${ident(other)}`);
   });
 }
 
@@ -77,7 +102,7 @@ async function ensureTargetShape(pool: Pool, def: PipelineDefinition): Promise<v
            dp_loaded_at timestamptz NOT NULL DEFAULT now()${primaryKey(def)}
          )`,
       );
-      await client.query(`CREATE INDEX IF NOT EXISTS ${ident(`${def.target.table}_dp_partition_idx`.slice(0, 63))} ON ${t} (${PARTITION_COLUMN})`);
+      // Its dp_partition index and declared indexes: ensureTargetIndexes, next.
       return;
     }
     for (const [c, type] of Object.entries(def.target.columns)) {

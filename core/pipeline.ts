@@ -165,7 +165,23 @@ export interface Target {
    * Named `<table>_<cols>_idx`. @default []
    */
   readonly indexes?: readonly (readonly string[])[];
+  /**
+   * Access method of the index on `dp_partition`, by which a load replaces a partition's rows:
+   * - `btree` (the default): exact look-ups whatever the order partitions are loaded in; each row
+   *   loaded costs an index entry (about a third of a big load's insert time, docs/benchmarks.md).
+   * - `brin`: one summary per 32 pages (PostgreSQL BRIN, minmax, `autosummarize`), almost free to
+   *   keep up; a look-up reads the block ranges whose summary may hold the partition. Suits targets
+   *   loaded in big partitions, mostly in partition order (daily extracts, backfills); a table whose
+   *   small partitions are re-loaded out of order makes its ranges wide and its look-ups longer.
+   * Switching an existing table builds the declared index and drops the other on the next load.
+   * Not part of the code version (it does not change what is loaded). @default "btree"
+   */
+  readonly partitionIndex?: PartitionIndex;
 }
+
+/** Index methods for a target's `dp_partition` column (see Target.partitionIndex). */
+export const PARTITION_INDEXES = ['btree', 'brin'] as const;
+export type PartitionIndex = (typeof PARTITION_INDEXES)[number];
 
 /** What identifies a target row (see Target.rowKey). */
 export const ROW_KEYS = ['columns', 'source-position', 'none'] as const;
@@ -375,6 +391,9 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   if (rowKey !== 'columns' && def.target.key.length > 0) fail(`target.key must be empty with target.rowKey '${rowKey}'`);
   for (const c of Object.keys(SOURCE_POSITION_COLUMNS)) if (c in def.target.columns) fail(`column ${c} is reserved`);
   for (const k of def.target.key) if (!(k in def.target.columns)) fail(`key column ${k} is not a target column`);
+  if (def.target.partitionIndex !== undefined && !(PARTITION_INDEXES as readonly string[]).includes(def.target.partitionIndex)) {
+    fail(`target.partitionIndex must be one of ${PARTITION_INDEXES.join(', ')}`);
+  }
   for (const cols of def.target.indexes ?? []) {
     if (cols.length === 0) fail('target.indexes: an index needs at least one column');
     for (const c of cols) if (!(c in def.target.columns) && c !== 'dp_partition') fail(`target.indexes: ${c} is not a target column`);

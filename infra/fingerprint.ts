@@ -41,9 +41,11 @@ export function codeVersion(def: PipelineDefinition): string {
 
 function computeCodeVersion(def: PipelineDefinition): string {
   const src = def.source;
+  // How the target indexes its partition column does not change what is loaded.
+  const { partitionIndex: _partitionIndex, ...target } = def.target;
   const material = [
     def.transform.toString(),
-    canonicalJson(def.target),
+    canonicalJson(target),
     canonicalJson(Object.fromEntries(Object.entries(src).map(([k, v]) => [k, typeof v === 'function' || v instanceof RegExp ? String(v) : v]))),
     JSON.stringify(def.schema.def ?? null, (_k, v: unknown) => (typeof v === 'function' ? String(v) : v)),
     // The set-based row path computes the same output in SQL (absent: nothing added, versions unchanged).

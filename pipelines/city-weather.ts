@@ -76,6 +76,9 @@ export const cityWeather = definePipeline({
       conditions: 'text',
     },
     key: ['location', 'day'],
+    // Daily extracts loaded in day order: a BRIN summary finds a day's rows for almost nothing,
+    // where a btree entry per row costs about a third of a big load (docs/benchmarks.md, "Bulk loads").
+    partitionIndex: 'brin',
   },
   // Overview and freshness alert: late when the newest loaded partition ended longer ago than this.
   freshness: { expectWithinMinutes: 2880 },

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:bulk [-- --rows 100000,1000000] [--rounds 2] [--write] [--label after]`
+ * `npm run bench:bulk [-- --rows 100000,1000000] [--rounds 2] [--write] [--label after] [--partition-index btree|brin]`
  *
  * Generates one CSV file per size with the `city_weather` columns (one daily partition each), then,
  * alternating in the same run, loads each file (a) with PostgreSQL's own `COPY ... FROM STDIN` (via
@@ -10,8 +10,8 @@
  * (from /proc), and the bytes the partition leaves in the DataPulse schema against the target
  * table's own size. Each round is a first load on both sides (COPY's table is created anew, the
  * DataPulse target dropped before the run); one more DataPulse run into the loaded table is
- * reported apart as the re-load (replacing the partition's rows). `--write` appends the figures to
- * docs/benchmarks.md.
+ * reported apart as the re-load (replacing the partition's rows). Every measured load starts right
+ * after a CHECKPOINT. `--write` appends the figures to docs/benchmarks.md.
  * A benchmark, not a test: nothing here asserts a timing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,6 +28,8 @@ import { startPartition } from '../ops/partition-runs';
 import { benchBulkLarge, benchBulkSmall } from './bench/bulk-pipelines';
 
 const PARTITION = '2012-01-01';
+// Read by scripts/bench/bulk-pipelines.ts, in this process and the worker's.
+if (process.argv.includes('--partition-index')) process.env.DATAPULSE_BENCH_PARTITION_INDEX = arg('partition-index', '');
 const WEATHER = ['drizzle', 'rain', 'sun', 'snow', 'fog'];
 
 function arg(name: string, fallback: string): string {
@@ -150,7 +152,7 @@ async function waitForWorker(child: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const sizes = arg('rows', '100000,1000000').split(',').map(Number);
   const rounds = Number(arg('rounds', '2'));
-  const label = arg('label', 'current');
+  const label = `${arg('label', 'current')}${process.env.DATAPULSE_BENCH_PARTITION_INDEX ? `, dp_partition ${process.env.DATAPULSE_BENCH_PARTITION_INDEX}` : ''}`;
   const write = process.argv.includes('--write');
   const server = await startDevServer({ port: await freePort(), headless: true });
   const db = await resolveDatabase({ allowEmbedded: true });
@@ -203,23 +205,29 @@ async function main(): Promise<void> {
       if (summary.rowsLoaded !== rows) throw new Error(`loaded ${summary.rowsLoaded} of ${rows} rows`);
       return { seconds, steps: await stepSeconds(client, handle.workflowId) };
     };
+    // Each measured load starts from a checkpoint, so that neither side pays for writing out the
+    // other's dirty pages, or for a checkpoint the other's WAL started (needs superuser or pg_checkpoint).
+    const settle = () => pool.query('CHECKPOINT').catch(() => undefined);
     for (const f of files) {
       const copySecs: number[] = [];
       const dpSecs: number[] = [];
       let steps: Record<string, number> = {};
       peak = 0;
       for (let r = 0; r < rounds; r++) {
+        await settle();
         const c = await rawCopy(pool, `bench_copy_${f.def.name}`, f.file);
         copySecs.push(c);
         process.stderr.write(`  ${f.rows.toLocaleString('en')} rows round ${r + 1}: COPY ${c.toFixed(2)} s\n`);
         // Like COPY's table, the target starts empty: both sides measure a first load.
         await pool.query(`DROP TABLE IF EXISTS ${f.def.target.table}`);
+        await settle();
         const run = await runPartition(f.def.name, f.rows);
         dpSecs.push(run.seconds);
         steps = run.steps;
         process.stderr.write(`  ${f.rows.toLocaleString('en')} rows round ${r + 1}: DataPulse ${run.seconds.toFixed(2)} s ${JSON.stringify(steps)}\n`);
       }
       // Then once more into the loaded table: a re-load replaces the partition's rows (DELETE + INSERT).
+      await settle();
       const reload = await runPartition(f.def.name, f.rows);
       process.stderr.write(`  ${f.rows.toLocaleString('en')} rows re-load: DataPulse ${reload.seconds.toFixed(2)} s ${JSON.stringify(reload.steps)}\n`);
       await pool.query(`DROP TABLE IF EXISTS bench_copy_${f.def.name}`);

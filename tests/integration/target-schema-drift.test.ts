@@ -6,13 +6,15 @@
  * having created it). One worker: the definition is swapped under it, as a deploy would.
  * (Pipeline `i16_drift`: workflow ids and tables unique to this file.)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePipeline, type PipelineDefinition } from '../../core/pipeline';
 import { UnknownPipelineError, type Registry } from '../../core/registry';
 import { cityWeather } from '../../pipelines/city-weather';
+import { partitionIndexName } from '../../activities/target';
+import { codeVersion } from '../../infra/fingerprint';
 import { createHarness, type Harness } from './harness';
 
 const base = definePipeline({
@@ -129,5 +131,71 @@ describe('target table drift', () => {
     expect(s.rowsLoaded).toBe(2);
     const { rows } = await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM i16_drift_daily');
     expect(rows[0]?.n).toBe(2);
+  });
+});
+
+describe('the dp_partition index (target.partitionIndex)', () => {
+  const btree = definePipeline({ ...base, target: { ...base.target, partitionIndex: 'btree' } });
+  const brin = definePipeline({ ...base, target: { ...base.target, partitionIndex: 'brin' } });
+  /** The table's indexes on dp_partition: name, access method and storage options. */
+  async function partitionIndexes() {
+    const { rows } = await h.pool.query<{ name: string; method: string; options: string[] | null }>(
+      `SELECT c.relname AS name, am.amname AS method, c.reloptions AS options
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+         JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
+        WHERE n.nspname = $1 AND t.relname = 'i16_drift_daily' AND a.attname = 'dp_partition'`,
+      [h.schema],
+    );
+    return rows;
+  }
+  /** The plan of a load's DELETE when a sequential scan is ruled out (the tables here are tiny). */
+  async function deletePlan(partition: string): Promise<string> {
+    const client = await h.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL enable_seqscan = off');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN DELETE FROM i16_drift_daily WHERE dp_partition = '${partition}'`);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  it('switches an existing table between btree and BRIN on the next load; loads replace each partition either way; code version unchanged', async () => {
+    expect(codeVersion(btree)).toBe(codeVersion(brin));
+    use(btree);
+    await h.pool.query('DROP TABLE IF EXISTS i16_drift_daily');
+    await h.run(base.name, '2012-01-01');
+    expect(await partitionIndexes()).toEqual([{ name: 'i16_drift_daily_dp_partition_idx', method: 'btree', options: null }]);
+
+    use(brin);
+    await h.run(base.name, '2012-01-02');
+    expect(await partitionIndexes()).toEqual([{ name: 'i16_drift_daily_dp_partition_brin', method: 'brin', options: ['pages_per_range=32', 'autosummarize=on'] }]);
+    expect(await deletePlan('2012-01-01')).toContain('Bitmap Index Scan on i16_drift_daily_dp_partition_brin');
+    // The file changes one value of 2012-01-01: its re-load replaces that day's rows through the BRIN index.
+    const file = path.join(h.landingDir, base.name, 'drop.csv');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('Seattle,2012-01-01,1.0,10.5', 'Seattle,2012-01-01,1.0,11.5'));
+    await h.run(base.name, '2012-01-01');
+    const { rows } = await h.pool.query<{ day: string; n: number; max: number }>(
+      `SELECT day::text, count(*)::int AS n, max(temp_max_c) AS max FROM i16_drift_daily GROUP BY day ORDER BY day`,
+    );
+    expect(rows).toEqual([
+      { day: '2012-01-01', n: 2, max: 11.5 },
+      { day: '2012-01-02', n: 2, max: 10.5 },
+    ]);
+
+    use(btree);
+    await h.run(base.name, '2012-01-03');
+    expect((await partitionIndexes()).map((i) => `${i.name} ${i.method}`)).toEqual(['i16_drift_daily_dp_partition_idx btree']);
+    expect(await deletePlan('2012-01-01')).toContain('i16_drift_daily_dp_partition_idx');
+  });
+
+  it('names a long table\'s BRIN index apart from its btree index (63 bytes)', () => {
+    const long = 'a'.repeat(60);
+    expect(partitionIndexName(long, 'btree')).toBe(`${long}_dp`);
+    expect(partitionIndexName(long, 'brin')).toMatch(/^dp_part_brin_[0-9a-f]{40}$/);
+    expect(partitionIndexName('city_weather_daily', 'brin')).toBe('city_weather_daily_dp_partition_brin');
   });
 });
