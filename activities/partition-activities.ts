@@ -202,7 +202,6 @@ export function createPartitionActivities(deps: ActivityDeps) {
         // Files in precedence order: a whole-partition file may take the set-based path; runs of
         // the others are read by JavaScript. Row numbers (dp_seq) keep the precedence order.
         const folder = landingFolder(deps.config.landingDir, def.name);
-        const rawName = intermediateName('raw', ref.pipeline, ref.partition);
         let pending: FileToRead[] = [];
         const flush = async () => {
           if (pending.length > 0) n += await copyRead(pending);
@@ -211,7 +210,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
         for (const f of files) {
           if (f.wholeFileRows !== undefined) {
             await flush();
-            const got = await copyFileSetBased(client, def, raw, rawName, { folder, name: f.name, rows: f.wholeFileRows }, seq, heartbeater());
+            const got = await copyFileSetBased(client, def, raw, { folder, name: f.name, rows: f.wholeFileRows }, seq, heartbeater());
             if (got) {
               seq += got.rows;
               n += got.rows;
@@ -308,7 +307,7 @@ export function createPartitionActivities(deps: ActivityDeps) {
         // Every raw row read and accepted by the set-based path: nothing for JavaScript to judge.
         const allSetBased = setBased.accepted === setBased.rawRows;
         if (!def.sql) await client.query(`CREATE ${persistence}TABLE ${stg} (${stagingDdl})`);
-        if (setBased.accepted > 0) await assertSetBasedAgrees(client, def, ref, raw, stg);
+        if (setBased.accepted > 0) await assertSetBasedAgrees(client, def, ref, raw);
         let seen = 0;
         let badRows = 0;
         const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) => {
@@ -539,8 +538,8 @@ export function createPartitionActivities(deps: ActivityDeps) {
    * must pass the schema and give, through the transform, the same values.
    * @throws non-retryable ConfigError naming file, line, column and both values on a disagreement.
    */
-  async function assertSetBasedAgrees(client: PoolClient, def: PipelineDefinition, ref: PartitionRef, raw: string, stg: string): Promise<void> {
-    const sample = await agreementSample(client, def, raw, stg);
+  async function assertSetBasedAgrees(client: PoolClient, def: PipelineDefinition, ref: PartitionRef, raw: string): Promise<void> {
+    const sample = await agreementSample(client, def, raw);
     const columns = Object.entries(def.target.columns);
     const keySet = new Set(def.target.key);
     const disagree = (row: { sourceFile: string; lineNo: number }, what: string) =>

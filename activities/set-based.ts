@@ -18,7 +18,7 @@
  *   column read, `sql.accept` is true and no key column is null; every other row — and every row of
  *   a file read by JavaScript — goes through the schema (zod) and the transform as before, so
  *   rejections keep zod's reasons, fields and raw values.
- * - **Agreement.** The first {@link AGREEMENT_SAMPLE} rows the SQL accepted are also run through the
+ * - **Agreement.** The first {@link AGREEMENT_SAMPLE} rows the SQL accepts are also run through the
  *   schema and the transform in JavaScript; a row the schema rejects or a value that differs fails
  *   the partition (ConfigError naming file, line and column) before anything loads.
  *
@@ -140,13 +140,14 @@ export function rawRecordsSql(def: PipelineDefinition, raw: string): string {
  * guarded by `dp_typed`); with `typedOnly`, only rows ingest found typed. `accepted` is true exactly
  * for the rows staged here (typed, all declared columns read, `sql.accept` true, no key column
  * null; CASE keeps the order of evaluation, so an expression never sees a row its guards exclude),
- * `targets` computes every target column. The typed columns are computed once per row, in a
- * subquery PostgreSQL may not flatten (`OFFSET 0`) that also filters the rows: flattened, every
- * mention of a column in `sql.accept` and `sql.select` would parse its text again (city_weather's
- * `temp_mean_c` names each temperature six times); that and a filter outside the subquery each
- * cost more than the parallel workers of a flat query saved (docs/benchmarks.md, "Bulk loads").
+ * `values` computes every target column (`targets`: the same, named). The typed columns are
+ * computed once per row, in a subquery PostgreSQL may not flatten (`OFFSET 0`) that also filters
+ * the rows: flattened, every mention of a column in `sql.accept` and `sql.select` would parse its
+ * text again (city_weather's `temp_mean_c` names each temperature six times); that, and a filter
+ * outside the subquery, each cost more than a flat query's parallel workers saved
+ * (docs/benchmarks.md, "Bulk loads").
  */
-function flatAccepted(def: PipelineDefinition, raw: string, typedOnly: boolean): { from: string; accepted: string; targets: string[] } {
+function flatAccepted(def: PipelineDefinition, raw: string, typedOnly: boolean): { from: string; accepted: string; values: string[]; targets: string[] } {
   const sql = def.sql!;
   const cols = sqlSourceColumns(sql);
   const typed = cols.map((c) => `${typedSql(c.kind, `r.${c.raw}`, 'r.dp_typed')} AS ${ident(c.name, 'column')}`).join(', ');
@@ -162,6 +163,7 @@ function flatAccepted(def: PipelineDefinition, raw: string, typedOnly: boolean):
       : `(SELECT r.dp_seq, r.source_file, r.line_no, r.dp_typed, ${cols.map((c) => `r.${c.raw}`).join(', ')}, ${present} AS dp_present, ${typed}
             FROM ${raw} r WHERE r.record IS NULL OFFSET 0) r`,
     accepted: typedOnly ? check : `r.dp_typed AND ${check}`,
+    values: Object.entries(def.target.columns).map(([c, type]) => `(${sql.select[c]})::${type}`),
     targets: Object.entries(def.target.columns).map(([c, type]) => `(${sql.select[c]})::${type} AS ${ident(c, 'column')}`),
   };
 }
@@ -236,20 +238,29 @@ export interface AgreementRow {
   readonly staged: Record<string, string | null>;
 }
 
-/** The first {@link AGREEMENT_SAMPLE} staged set-based rows with their records (validate's agreement check). */
-export async function agreementSample(client: PoolClient, def: PipelineDefinition, raw: string, stg: string): Promise<AgreementRow[]> {
-  const cols = Object.keys(def.target.columns);
+/**
+ * {@link AGREEMENT_SAMPLE} rows the set-based SQL accepts, with their records and the values it
+ * computes for them (as staged; validate's agreement check), in row order. Read from the raw table
+ * with the staging query's own expressions, stopping at the sample's last row: the first accepted
+ * rows of a scan, which for a raw table (written once, in row order) are the first in the file
+ * unless PostgreSQL joins the scan to another one already running over the table (then another
+ * run of rows, as good a sample).
+ */
+export async function agreementSample(client: PoolClient, def: PipelineDefinition, raw: string): Promise<AgreementRow[]> {
+  const f = flatAccepted(def, raw, false);
+  const names = Object.keys(def.target.columns);
   const r = await client.query<Record<string, unknown>>(
-    `WITH s AS (SELECT * FROM ${stg} ORDER BY dp_seq LIMIT ${AGREEMENT_SAMPLE})
-     SELECT s.dp_source_file, s.dp_line_no, r.record, ${cols.map((c, i) => `s.${ident(c, 'column')}::text AS v${i}`).join(', ')}
-       FROM s JOIN ${rawRecordsSql(def, raw)} r ON r.dp_seq = s.dp_seq AND r.dp_seq <= (SELECT max(dp_seq) FROM s)
-      ORDER BY s.dp_seq`,
+    `SELECT * FROM (
+       SELECT r.dp_seq, r.source_file, r.line_no, ${recordSql(def.sql!, 'r.')} AS record,
+              ${f.values.map((v, i) => `(${v})::text AS v${i}`).join(', ')}
+         FROM ${f.from} WHERE ${f.accepted} LIMIT ${AGREEMENT_SAMPLE}) s
+      ORDER BY dp_seq`,
   );
   return r.rows.map((row) => ({
-    sourceFile: row.dp_source_file as string,
-    lineNo: row.dp_line_no as number,
+    sourceFile: row.source_file as string,
+    lineNo: row.line_no as number,
     record: row.record as Record<string, unknown>,
-    staged: Object.fromEntries(cols.map((c, i) => [c, row[`v${i}`] as string | null])),
+    staged: Object.fromEntries(names.map((c, i) => [c, row[`v${i}`] as string | null])),
   }));
 }
 
@@ -291,9 +302,10 @@ export interface SetBasedFile {
 }
 
 /**
- * COPYs one landing file's data rows into the raw table (`raw`, quoted; `rawName`, its bare name)
- * by PostgreSQL's CSV reader, numbered `seqBefore + 1…` and with their line numbers. Returns the
- * rows copied and the sha256 of the file's bytes, or undefined when the file cannot take the path
+ * COPYs one landing file's data rows into the raw table (`raw`, quoted) by PostgreSQL's CSV
+ * reader, numbered `seqBefore + 1…` and with their line numbers (both written into the stream by
+ * {@link lineTyper}: a sequence's `nextval` per row cost COPY half its time). Returns the rows
+ * copied and the sha256 of the file's bytes, or undefined when the file cannot take the path
  * (nothing is left in the table then: the caller reads it with JavaScript). Runs inside the
  * caller's transaction, under a savepoint.
  */
@@ -301,7 +313,6 @@ export async function copyFileSetBased(
   client: PoolClient,
   def: PipelineDefinition,
   raw: string,
-  rawName: string,
   file: SetBasedFile,
   seqBefore: number,
   heartbeat: (details?: unknown) => void,
@@ -316,29 +327,22 @@ export async function copyFileSetBased(
   const names = header.text.split(delimiter).map((h) => h.trim());
   const byName = new Map(sqlSourceColumns(sql).map((c) => [c.name, c.raw]));
   if (names.some((n) => !byName.has(n)) || new Set(names).size !== names.length || src.requiredColumns.some((c) => !names.includes(c))) return undefined;
-  const seq = sequenceName(rawName);
   await client.query('SAVEPOINT dp_set_based');
   try {
-    await client.query(`CREATE SEQUENCE IF NOT EXISTS ${ident(seq, 'table')} OWNED BY ${raw}.dp_seq`);
-    await client.query(`SELECT setval($1::regclass, $2, $3)`, [seq, Math.max(seqBefore, 1), seqBefore > 0]);
-    // The first data row is line 2 (the header is line 1 and blank lines are refused below).
-    await client.query(
-      `ALTER TABLE ${raw} ALTER COLUMN dp_seq SET DEFAULT nextval(${client.escapeLiteral(seq)}::regclass),
-         ALTER COLUMN source_file SET DEFAULT ${client.escapeLiteral(file.name)},
-         ALTER COLUMN line_no SET DEFAULT (currval(${client.escapeLiteral(seq)}::regclass) - ${seqBefore - 1})::integer`,
-    );
+    await client.query(`ALTER TABLE ${raw} ALTER COLUMN source_file SET DEFAULT ${client.escapeLiteral(file.name)}`);
     const cols = names.map((n) => byName.get(n)!);
     const kinds = names.map((n) => KIND_CODES[sql.columns[n]!]);
     const delim = delimiter === '\t' ? "E'\\t'" : client.escapeLiteral(delimiter);
     const copy = client.query(
-      copyFrom(`COPY ${raw} (${cols.join(', ')}, dp_typed) FROM STDIN (FORMAT csv, DELIMITER ${delim}, FORCE_NOT_NULL (${cols.join(', ')}), ENCODING 'UTF8')`),
+      copyFrom(`COPY ${raw} (dp_seq, line_no, ${cols.join(', ')}, dp_typed) FROM STDIN (FORMAT csv, DELIMITER ${delim}, FORCE_NOT_NULL (${cols.join(', ')}), ENCODING 'UTF8')`),
     );
     const hash = createHash('sha256');
-    const typer = lineTyper(hash, heartbeat, file.name, delimiter.charCodeAt(0), kinds);
+    // The first data row is line 2 (the header is line 1 and blank lines are refused).
+    const typer = lineTyper(hash, heartbeat, file.name, delimiter.charCodeAt(0), kinds, seqBefore + 1, 2);
     await streamPipeline(createReadStream(full, { start: header.end, highWaterMark: 1 << 20 }), typer.stream, copy);
     const rows = (copy as unknown as { rowCount: number }).rowCount;
     if (rows !== typer.lines()) throw new Error(`${file.name}: COPY read ${rows} rows where ${typer.lines()} lines were sent`);
-    await client.query(`ALTER TABLE ${raw} ALTER COLUMN dp_seq DROP DEFAULT, ALTER COLUMN source_file DROP DEFAULT, ALTER COLUMN line_no DROP DEFAULT`);
+    await client.query(`ALTER TABLE ${raw} ALTER COLUMN source_file DROP DEFAULT`);
     await client.query('RELEASE SAVEPOINT dp_set_based');
     return { rows, sha256: hash.update(header.bytes).digest('hex') };
   } catch (err) {
@@ -350,12 +354,6 @@ export async function copyFileSetBased(
     }
     throw err;
   }
-}
-
-/** Name of the raw table's row-number sequence (created only when a file takes the set-based path). */
-function sequenceName(rawName: string): string {
-  const readable = `${rawName}_seq`;
-  return readable.length <= 63 ? readable : `dp_seq_${createHash('sha256').update(rawName).digest('hex').slice(0, 32)}`;
 }
 
 /** The header line (BOM dropped, line end removed) and the byte where the data starts; undefined when unusable. */
@@ -378,8 +376,10 @@ async function readHeader(full: string): Promise<{ text: string; end: number; by
 }
 
 /**
- * Passes the data lines through to COPY, hashing the file's bytes, with one more field per line:
- * whether every field has its kind's pattern (`t`/`f`, the raw table's `dp_typed`). Aborts
+ * Passes the data lines through to COPY, hashing the file's bytes, with two fields before each
+ * line — its row number (`firstSeq`, then one more per line: `dp_seq`) and its line number in the
+ * file (`firstLine`…: `line_no`) — and one after: whether every field has its kind's pattern
+ * (`t`/`f`, the raw table's `dp_typed`). Aborts
  * (NotSetBased) at the first thing PostgreSQL's CSV reader and DataPulse's JavaScript reader would
  * not read alike: a quote, NUL, a blank line, a CR not followed by LF, a line starting `\.`, a line
  * whose field count is not the header's.
@@ -390,9 +390,26 @@ function lineTyper(
   file: string,
   delimiter: number,
   kinds: readonly number[],
+  firstSeq: number,
+  firstLine: number,
 ): { stream: Transform; lines: () => number } {
   let carry: Buffer = Buffer.alloc(0);
   let lines = 0;
+  /** Writes the decimal digits of `n` (a non-negative integer) at `out[w]`; returns the index after them. */
+  const writeUint = (out: Buffer, w: number, n: number): number => {
+    let len = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) len++;
+    for (let i = w + len - 1, x = n; i >= w; i--, x = Math.floor(x / 10)) out[i] = 0x30 + (x % 10);
+    return w + len;
+  };
+  /** Room for what a line gains: two numbers of up to 16 digits, two delimiters, the flag and its delimiter. */
+  const GROWTH = 36;
+  /** A buffer for the lines of `b` up to `upto` with what they gain. */
+  const outFor = (b: Buffer, upto: number): Buffer => {
+    let n = 0;
+    for (let i = b.indexOf(0x0a); i !== -1 && i < upto; i = b.indexOf(0x0a, i + 1)) n++;
+    return Buffer.allocUnsafe(upto + GROWTH * n);
+  };
   let seen = 0;
   const flag = [Buffer.from([delimiter, 0x74, 0x0a]), Buffer.from([delimiter, 0x66, 0x0a])];
   const fields = kinds.length;
@@ -418,6 +435,10 @@ function lineTyper(
         } else if (b[i] === 0x0d) throw new NotSetBased(`${file}: lone CR`);
       }
       if (f !== fields) throw new NotSetBased(`${file}: fewer fields than the header`);
+      w = writeUint(out, w, firstSeq + lines);
+      out[w++] = delimiter;
+      w = writeUint(out, w, firstLine + lines);
+      out[w++] = delimiter;
       w += b.copy(out, w, at, end);
       w += (ok ? flag[0]! : flag[1]!).copy(out, w);
       lines++;
@@ -437,8 +458,7 @@ function lineTyper(
           carry = Buffer.from(b);
           return done();
         }
-        // Each line grows by at most 2 bytes (delimiter and flag) and has at least 2 (a byte and LF).
-        const out = Buffer.allocUnsafe(2 * (last + 1));
+        const out = outFor(b, last + 1);
         const n = typeLines(b, last + 1, out);
         carry = Buffer.from(b.subarray(last + 1));
         heartbeat({ file, bytes: seen });
@@ -452,7 +472,7 @@ function lineTyper(
         if (carry.length === 0) return done();
         // The last line without its line end.
         const b = Buffer.concat([carry, Buffer.from([0x0a])]);
-        const out = Buffer.allocUnsafe(2 * b.length);
+        const out = outFor(b, b.length);
         const n = typeLines(b, b.length, out);
         done(null, out.subarray(0, n));
       } catch (err) {
