@@ -161,8 +161,8 @@ export interface Target {
   readonly rowKey?: RowKey;
   /**
    * Secondary indexes for the queries that read the table (dashboards, alerts), each a list of
-   * target columns (or `dp_partition`), created with the table or on the next load when added.
-   * Named `<table>_<cols>_idx`. @default []
+   * target columns (or `dp_partition` with others: alone, it is `partitionIndex`'s), created with
+   * the table or on the next load when added. Named `<table>_<cols>_idx`. @default []
    */
   readonly indexes?: readonly (readonly string[])[];
   /**
@@ -173,8 +173,10 @@ export interface Target {
    *   keep up; a look-up reads the block ranges whose summary may hold the partition. Suits targets
    *   loaded in big partitions, mostly in partition order (daily extracts, backfills); a table whose
    *   small partitions are re-loaded out of order makes its ranges wide and its look-ups longer.
-   * Switching an existing table builds the declared index and drops the other on the next load.
-   * Not part of the code version (it does not change what is loaded). @default "btree"
+   * Named `<table>_dp_partition_idx` (btree) and `<table>_dp_partition_brin`. Switching an existing
+   * table builds the declared index and drops the other on the next load (a plain CREATE INDEX:
+   * writes to the table wait while it builds). Not part of the code version (it does not change
+   * what is loaded). @default "btree"
    */
   readonly partitionIndex?: PartitionIndex;
 }
@@ -397,6 +399,8 @@ export function definePipeline<S extends z.ZodType<Record<string, unknown>>, P e
   for (const cols of def.target.indexes ?? []) {
     if (cols.length === 0) fail('target.indexes: an index needs at least one column');
     for (const c of cols) if (!(c in def.target.columns) && c !== 'dp_partition') fail(`target.indexes: ${c} is not a target column`);
+    // Its name would be the btree partition index's, which a BRIN partitionIndex drops.
+    if (cols.length === 1 && cols[0] === 'dp_partition') fail("target.indexes: dp_partition alone is indexed already; choose its index with target.partitionIndex ('btree' or 'brin')");
   }
   if (!Object.values(Granularity).includes(def.partitioning.granularity)) fail(`unknown granularity ${def.partitioning.granularity}`);
   try {

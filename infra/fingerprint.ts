@@ -41,8 +41,9 @@ export function codeVersion(def: PipelineDefinition): string {
 
 function computeCodeVersion(def: PipelineDefinition): string {
   const src = def.source;
-  // How the target indexes its partition column does not change what is loaded.
-  const { partitionIndex: _partitionIndex, ...target } = def.target;
+  // How the target indexes its partition column does not change what is loaded (undefined fields
+  // are left out of canonical JSON: the material is what it was before the option existed).
+  const target = { ...def.target, partitionIndex: undefined };
   const material = [
     def.transform.toString(),
     canonicalJson(target),

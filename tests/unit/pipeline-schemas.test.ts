@@ -475,6 +475,14 @@ describe('definePipeline', () => {
     expectDefinitionError({ target: { ...base.target, key: ['day', 'location'] } }, /key column location is not a target column/);
   });
 
+  it('rejects an unknown dp_partition index method, and dp_partition alone in indexes (partitionIndex names that index)', () => {
+    const base = baseDefinition();
+    expectDefinitionError({ target: { ...base.target, partitionIndex: 'hash' as 'brin' } }, /target\.partitionIndex must be one of btree, brin/);
+    expectDefinitionError({ target: { ...base.target, partitionIndex: 'brin', indexes: [['dp_partition']] } }, /dp_partition alone is indexed already/);
+    // With another column it is an index of its own (named <table>_dp_partition_<col>_idx).
+    expect(() => definePipeline({ ...base, target: { ...base.target, partitionIndex: 'brin', indexes: [['dp_partition', 'day']] } } as never)).not.toThrow();
+  });
+
   it('rejects an empty key', () => {
     const base = baseDefinition();
     expectDefinitionError({ target: { ...base.target, key: [] } }, /target\.key/);
