@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { copyInLines, copyOutRows, copyUnescape, withTransaction, type Pool, type PoolClient } from '../infra/db';
+import { copyInLines, copyUnescape, withTransaction, type Pool, type PoolClient } from '../infra/db';
 import type { Config } from '../infra/config';
 import { intermediateName, intermediateTable, type IntermediateKind } from './intermediates';
 import { copyEscape, encodeValue, ValueRejected } from './typed-values';
@@ -287,84 +287,88 @@ export function createPartitionActivities(deps: ActivityDeps) {
     const columns = Object.entries(def.target.columns);
     const keySet = new Set(def.target.key);
     const nullColumns = columns.map(() => '\\N').join('\t');
-    const reader = await pool.connect();
-    let counts: { rowsValid: number; rowsQuarantined: number };
-    try {
-      counts = await withTransaction(pool, async (client) => {
-        const key = [ref.pipeline, ref.partition];
-        await client.query('DELETE FROM quarantine WHERE pipeline = $1 AND partition_key = $2', key);
-        // A previous run's check results must not outlive its rows (they are written again below).
-        await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', key);
-        const stagingDdl = `dp_seq bigint NOT NULL, dp_source_file text NOT NULL, dp_line_no integer NOT NULL,
-             dp_field text, dp_reason text, dp_raw_value text, dp_record json,
-             ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')}`;
-        await client.query(`DROP TABLE IF EXISTS ${stg}`);
-        // The staging table is UNLOGGED when the raw table is (a big read).
-        const persistence = (await assertIntermediate(client, 'raw', ref)) === 'u' ? 'UNLOGGED ' : '';
-        // Set-based path: PostgreSQL creates the staging table with the rows its SQL accepts; the
-        // rest go through JavaScript below.
-        const setBased = def.sql ? await stageAccepted(client, def, raw, stg, stagingDdl, persistence) : { rawRows: -1, textRows: 0, accepted: 0 };
-        // Every raw row read and accepted by the set-based path: nothing for JavaScript to judge.
-        const allSetBased = setBased.accepted === setBased.rawRows;
-        if (!def.sql) await client.query(`CREATE ${persistence}TABLE ${stg} (${stagingDdl})`);
-        if (setBased.accepted > 0) await assertSetBasedAgrees(client, def, ref, raw);
-        let seen = 0;
-        let badRows = 0;
-        const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) => {
-          badRows++;
-          return `${seq}\t${copyEscape(file)}\t${line}\t${field === null ? '\\N' : copyEscape(field)}\t${copyEscape(reason)}\t${
-            rawValue === null ? '\\N' : copyEscape(rawValue.slice(0, 1000))
-          }\t${copyEscape(json)}\t${nullColumns}\n`;
-        };
-        const lines = async function* (): AsyncGenerator<string> {
-          if (allSetBased) return;
-          for await (const [seq, file, line, json] of copyOutRows(reader, remainderSql(def, raw, setBased.accepted === setBased.textRows))) {
-            if (++seen % 20000 === 0 && c && !c.info.isLocal) c.heartbeat({ rows: seen });
-            const record = JSON.parse(json!) as Record<string, unknown>;
-            const verdict = checkRow(def, record);
-            if (!verdict.ok) {
-              yield bad(seq!, file!, line!, verdict.field, verdict.reason, verdict.rawValue, json!);
-              continue;
-            }
-            let out: Record<string, unknown>;
-            try {
-              out = def.transform(verdict.value as never, { partition: ref.partition, params: def.params });
-            } catch (err) {
-              throw nonRetryable(FailureType.TRANSFORM, `transform of ${file} line ${line} threw: ${(err as Error).message}`);
-            }
-            const row = encodeRow(columns, keySet, out);
-            if ('rejected' in row) yield bad(seq!, file!, line!, row.rejected.field, row.rejected.reason, row.rejected.raw, json!);
-            else yield `${seq}\t${copyEscape(file!)}\t${line}\t\\N\t\\N\t\\N\t\\N${row.encoded}\n`;
-          }
-        };
-        const staged = setBased.accepted + await copyInLines(
-          client,
-          `${stg} (dp_seq, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record, ${columns.map(([col]) => ident(col, 'column')).join(', ')})`,
-          lines(),
-        );
-        const unknown = await quarantineUnknownReferences(client, def, stg, rawRecordsSql(def, raw), registry);
-        // Only rows marked bad above are moved (no scan of the staged rows when there are none).
-        const q =
-          badRows + unknown > 0
-            ? await client.query(
-                `INSERT INTO quarantine (pipeline, partition_key, source_file, line_no, field, reason, raw_value, record)
-                 SELECT $1, $2, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record::jsonb FROM ${stg} WHERE dp_reason IS NOT NULL`,
-                key,
-              )
-            : undefined;
-        const rowsQuarantined = q?.rowCount ?? 0;
-        if (rowsQuarantined > 0) await client.query(`DELETE FROM ${stg} WHERE dp_reason IS NOT NULL`);
-        const rowsValid = staged - rowsQuarantined;
-        // What load checks its counts against: in = valid + quarantined.
+    const counts: { rowsValid: number; rowsQuarantined: number } = await withTransaction(pool, async (client) => {
+      const key = [ref.pipeline, ref.partition];
+      await client.query('DELETE FROM quarantine WHERE pipeline = $1 AND partition_key = $2', key);
+      // A previous run's check results must not outlive its rows (they are written again below).
+      await client.query('DELETE FROM check_results WHERE pipeline = $1 AND partition_key = $2', key);
+      const stagingDdl = `dp_seq bigint NOT NULL, dp_source_file text NOT NULL, dp_line_no integer NOT NULL,
+           dp_field text, dp_reason text, dp_raw_value text, dp_record json,
+           ${columns.map(([col, type]) => `${ident(col, 'column')} ${type}`).join(', ')}`;
+      await client.query(`DROP TABLE IF EXISTS ${stg}`);
+      // The staging table is UNLOGGED when the raw table is (a big read).
+      const persistence = (await assertIntermediate(client, 'raw', ref)) === 'u' ? 'UNLOGGED ' : '';
+      // Set-based path: PostgreSQL creates the staging table with the rows its SQL accepts; the
+      // rest go through JavaScript below.
+      const setBased = def.sql ? await stageAccepted(client, def, raw, stg, stagingDdl, persistence) : { rawRows: -1, textRows: 0, accepted: 0 };
+      // Every raw row read and accepted by the set-based path: nothing for JavaScript to judge.
+      const allSetBased = setBased.accepted === setBased.rawRows;
+      if (!def.sql) await client.query(`CREATE ${persistence}TABLE ${stg} (${stagingDdl})`);
+      if (setBased.accepted > 0) await assertSetBasedAgrees(client, def, ref, raw);
+      let seen = 0;
+      let badRows = 0;
+      const stagingColumns = `${stg} (dp_seq, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record, ${columns.map(([col]) => ident(col, 'column')).join(', ')})`;
+      const bad = (seq: string, file: string, line: string, field: string | null, reason: string, rawValue: string | null, json: string) => {
+        badRows++;
+        return `${seq}\t${copyEscape(file)}\t${line}\t${field === null ? '\\N' : copyEscape(field)}\t${copyEscape(reason)}\t${
+          rawValue === null ? '\\N' : copyEscape(rawValue.slice(0, 1000))
+        }\t${copyEscape(json)}\t${nullColumns}\n`;
+      };
+      /** One raw row judged by the schema and the transform: its COPY line for the staging table. */
+      const judge = (seq: string, file: string, line: string, json: string): string => {
+        const record = JSON.parse(json) as Record<string, unknown>;
+        const verdict = checkRow(def, record);
+        if (!verdict.ok) return bad(seq, file, line, verdict.field, verdict.reason, verdict.rawValue, json);
+        let out: Record<string, unknown>;
+        try {
+          out = def.transform(verdict.value as never, { partition: ref.partition, params: def.params });
+        } catch (err) {
+          throw nonRetryable(FailureType.TRANSFORM, `transform of ${file} line ${line} threw: ${(err as Error).message}`);
+        }
+        const row = encodeRow(columns, keySet, out);
+        if ('rejected' in row) return bad(seq, file, line, row.rejected.field, row.rejected.reason, row.rejected.raw, json);
+        return `${seq}\t${copyEscape(file)}\t${line}\t\\N\t\\N\t\\N\t\\N${row.encoded}\n`;
+      };
+      let staged = setBased.accepted;
+      if (!allSetBased) {
+        // The rows JavaScript judges are read through a cursor on this transaction's own
+        // connection, a batch at a time, each batch COPYed into staging: one connection per
+        // validate, so that concurrent validates can never hold the whole pool between them
+        // while each waits for a second connection.
         await client.query(
-          `UPDATE ledger SET rows_in = $3, rows_valid = $4, rows_quarantined = $5, updated_at = now() WHERE pipeline = $1 AND partition_key = $2`,
-          [...key, staged, rowsValid, rowsQuarantined],
+          `DECLARE dp_remainder NO SCROLL CURSOR FOR
+           SELECT dp_seq::text, source_file, line_no::text, record::text FROM (${remainderSql(def, raw, setBased.accepted === setBased.textRows)}) r`,
         );
-        return { rowsValid, rowsQuarantined };
-      });
-    } finally {
-      reader.release();
-    }
+        for (;;) {
+          const batch = await client.query<[string, string, string, string]>({ text: `FETCH ${REMAINDER_BATCH} FROM dp_remainder`, rowMode: 'array' });
+          if (batch.rows.length === 0) break;
+          staged += await copyInLines(client, stagingColumns, batch.rows.map(([seq, file, line, json]) => judge(seq, file, line, json)));
+          seen += batch.rows.length;
+          if (c && !c.info.isLocal) c.heartbeat({ rows: seen });
+          if (batch.rows.length < REMAINDER_BATCH) break;
+        }
+        await client.query('CLOSE dp_remainder');
+      }
+      const unknown = await quarantineUnknownReferences(client, def, stg, rawRecordsSql(def, raw), registry);
+      // Only rows marked bad above are moved (no scan of the staged rows when there are none).
+      const q =
+        badRows + unknown > 0
+          ? await client.query(
+              `INSERT INTO quarantine (pipeline, partition_key, source_file, line_no, field, reason, raw_value, record)
+               SELECT $1, $2, dp_source_file, dp_line_no, dp_field, dp_reason, dp_raw_value, dp_record::jsonb FROM ${stg} WHERE dp_reason IS NOT NULL`,
+              key,
+            )
+          : undefined;
+      const rowsQuarantined = q?.rowCount ?? 0;
+      if (rowsQuarantined > 0) await client.query(`DELETE FROM ${stg} WHERE dp_reason IS NOT NULL`);
+      const rowsValid = staged - rowsQuarantined;
+      // What load checks its counts against: in = valid + quarantined.
+      await client.query(
+        `UPDATE ledger SET rows_in = $3, rows_valid = $4, rows_quarantined = $5, updated_at = now() WHERE pipeline = $1 AND partition_key = $2`,
+        [...key, staged, rowsValid, rowsQuarantined],
+      );
+      return { rowsValid, rowsQuarantined };
+    });
     const total = counts.rowsValid + counts.rowsQuarantined;
     const maxRatio = def.maxRejectedRatio ?? 0.5;
     logger.info(counts, 'validated');
@@ -724,6 +728,9 @@ function rawText(v: unknown): string | null {
  * small partition never wins back, while a big one saves a quarter of its time (docs/benchmarks.md).
  */
 export const UNLOGGED_MIN_ROWS = 10_000;
+
+/** Raw rows validate reads per FETCH for JavaScript to judge (one batch of records in memory at a time). */
+const REMAINDER_BATCH = 5_000;
 
 const INTACT_SQL = '(intermediates_epoch IS NULL OR intermediates_epoch = pg_postmaster_start_time())';
 
