@@ -30,6 +30,8 @@ export interface ActualTable {
   readonly primaryKey: readonly string[];
   /** Name of the primary key constraint, for the fix's SQL. */
   readonly primaryKeyName: string | null;
+  /** Names of the table's indexes (read with the columns, so that a load lists them in the same query). */
+  readonly indexNames?: readonly string[];
 }
 
 /** What `compareTargetShape` found: columns to add, and conflicts to refuse (one line each, plus a fix). */
@@ -69,9 +71,19 @@ export function canonicalType(t: string): string {
 
 /** Reads the table `name` of the connection's current schema; undefined when it does not exist. */
 export async function readTargetTable(db: Pool | PoolClient, name: string): Promise<ActualTable | undefined> {
-  const { rows } = await db.query<{ schema: string; name: string; type: string; not_null: boolean; has_default: boolean; pk_pos: number | null; pk_name: string | null }>(
+  const { rows } = await db.query<{
+    schema: string;
+    name: string;
+    type: string;
+    not_null: boolean;
+    has_default: boolean;
+    pk_pos: number | null;
+    pk_name: string | null;
+    index_names: string[];
+  }>(
     `SELECT n.nspname AS schema, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
-            a.atthasdef AS has_default, array_position(i.indkey::int2[], a.attnum) AS pk_pos, pk.conname AS pk_name
+            a.atthasdef AS has_default, array_position(i.indkey::int2[], a.attnum) AS pk_pos, pk.conname AS pk_name,
+            (SELECT coalesce(array_agg(ci.relname::text), '{}') FROM pg_index x JOIN pg_class ci ON ci.oid = x.indexrelid WHERE x.indrelid = c.oid) AS index_names
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -90,6 +102,7 @@ export async function readTargetTable(db: Pool | PoolClient, name: string): Prom
       .sort((a, b) => (a.pk_pos ?? 0) - (b.pk_pos ?? 0))
       .map((r) => r.name),
     primaryKeyName: rows[0]!.pk_name,
+    indexNames: rows[0]!.index_names,
   };
 }
 

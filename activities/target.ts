@@ -9,7 +9,7 @@ import { shiftKey } from '../core/partition';
 import type { PartitionIndex, PipelineDefinition } from '../core/pipeline';
 import { ident } from '../core/sql';
 import { FailureType, nonRetryable } from './errors';
-import { compareTargetShape, driftMessage, readTargetTable } from './schema-drift';
+import { compareTargetShape, driftMessage, readTargetTable, type ActualTable } from './schema-drift';
 
 /** Reserved column holding the partition key of each target row. */
 export const PARTITION_COLUMN = 'dp_partition';
@@ -24,8 +24,8 @@ export const PARTITION_COLUMN = 'dp_partition';
  *   table, each difference (old and new) and the SQL or `datapulse` command that fixes it.
  */
 export async function ensureTargetTable(pool: Pool, def: PipelineDefinition): Promise<void> {
-  await ensureTargetShape(pool, def);
-  await ensureTargetIndexes(pool, def);
+  const existing = await ensureTargetShape(pool, def);
+  await ensureTargetIndexes(pool, def, existing?.indexNames ?? []);
 }
 
 /** Name of a declared target index: `<table>_<cols>_idx`, cut to PostgreSQL's 63 bytes. */
@@ -49,11 +49,12 @@ export function partitionIndexName(table: string, method: PartitionIndex): strin
 const BRIN_PAGES_PER_RANGE = 32;
 
 /**
- * Gives the target its declared `indexes` and its `dp_partition` index of the declared method (one
- * catalog query when it has them; otherwise, under the table's DDL lock, `CREATE INDEX IF NOT
- * EXISTS` for each missing one, then the `dp_partition` index of the other method dropped).
+ * Gives the target its declared `indexes` and its `dp_partition` index of the declared method, given
+ * the indexes it has (`existing`, read with its columns): nothing when it has them; otherwise, under
+ * the table's DDL lock, `CREATE INDEX IF NOT EXISTS` for each missing one, then the `dp_partition`
+ * index of the other method dropped.
  */
-async function ensureTargetIndexes(pool: Pool, def: PipelineDefinition): Promise<void> {
+async function ensureTargetIndexes(pool: Pool, def: PipelineDefinition, existing: readonly string[]): Promise<void> {
   const table = def.target.table;
   const method = def.target.partitionIndex ?? 'btree';
   const using = method === 'brin' ? ` USING brin` : '';
@@ -63,8 +64,7 @@ async function ensureTargetIndexes(pool: Pool, def: PipelineDefinition): Promise
     ...(def.target.indexes ?? []).map((cols) => ({ name: targetIndexName(table, cols), columns: cols.map((c) => ident(c, 'column')).join(', '), using: '', options: '' })),
   ];
   const other = partitionIndexName(table, method === 'btree' ? 'brin' : 'btree');
-  const { rows } = await pool.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1', [table]);
-  const have = new Set(rows.map((r) => r.indexname));
+  const have = new Set(existing);
   const missing = wanted.filter((w) => !have.has(w.name));
   if (missing.length === 0 && !have.has(other)) return;
   await withDdlLock(pool, table, async (client) => {
@@ -74,7 +74,8 @@ async function ensureTargetIndexes(pool: Pool, def: PipelineDefinition): Promise
   });
 }
 
-async function ensureTargetShape(pool: Pool, def: PipelineDefinition): Promise<void> {
+/** Creates or extends the target table (see ensureTargetTable); returns the table as it was found, undefined when it was created. */
+async function ensureTargetShape(pool: Pool, def: PipelineDefinition): Promise<ActualTable | undefined> {
   const existing = await readTargetTable(pool, def.target.table);
   if (existing) {
     const drift = compareTargetShape(def.target, existing);
@@ -87,7 +88,7 @@ async function ensureTargetShape(pool: Pool, def: PipelineDefinition): Promise<v
       const reload = r?.first && r.last ? { from: r.first, to: shiftKey(def.partitioning.granularity, r.last, 1) } : undefined;
       throw nonRetryable(FailureType.TARGET_SCHEMA_DRIFT, driftMessage(def, existing, drift.conflicts, reload));
     }
-    if (drift.additive.length === 0) return;
+    if (drift.additive.length === 0) return existing;
   }
   await withDdlLock(pool, def.target.table, async (client) => {
     const t = ident(def.target.table, 'table');
@@ -110,6 +111,7 @@ async function ensureTargetShape(pool: Pool, def: PipelineDefinition): Promise<v
       await client.query(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${ident(c, 'column')} ${type}`);
     }
   });
+  return existing;
 }
 
 async function withDdlLock(pool: Pool, table: string, fn: (client: PoolClient) => Promise<void>): Promise<void> {

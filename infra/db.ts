@@ -6,9 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import pg from 'pg';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 import { ident } from '../core/sql';
 
 export type Pool = pg.Pool;
@@ -149,20 +148,3 @@ export function copyUnescape(field: string): string {
   return field.replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', v: '\v' })[c] ?? c);
 }
 
-/**
- * Streams the rows of `COPY (<query>) TO STDOUT` (text format) as arrays of fields, `null` for
- * SQL NULL. Constant memory; the query must not contain unbound parameters.
- */
-export async function* copyOutRows(client: PoolClient, query: string): AsyncGenerator<(string | null)[]> {
-  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
-  // A chunk may end inside a multi-byte character: decode across chunk boundaries.
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const text = rest + decoder.write(chunk);
-    const lines = text.split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) yield line.split('\t').map((f) => (f === '\\N' ? null : copyUnescape(f)));
-  }
-  if (rest) yield rest.split('\t').map((f) => (f === '\\N' ? null : copyUnescape(f)));
-}

@@ -13,7 +13,7 @@ import { createPool, migrate, type Pool } from '../../infra/db';
 import { generateObservation, startWeatherApi, type WeatherApiServer } from '../../infra/fixtures/weather-api';
 import { weather } from '../../pipelines/weather';
 import { intermediateTables } from './harness';
-import { terminateAutomation } from './processes';
+import { spawnWorker, terminateAutomation, waitForPoller, type WorkerProcess } from './processes';
 
 export interface FaultFixture {
   readonly schema: string;
@@ -140,4 +140,17 @@ export async function lastAttempt(client: Client, workflowId: string, runId: str
     (e) => e.activityTaskStartedEventAttributes && String(e.activityTaskStartedEventAttributes.scheduledEventId) === String(scheduled?.eventId),
   );
   return { attempt: started?.activityTaskStartedEventAttributes?.attempt ?? 0, lastFailure: started?.activityTaskStartedEventAttributes?.lastFailure };
+}
+
+/** A `datapulse worker` process on the fixture's task queue, once Temporal sees it polling. */
+export async function spawnPollingWorker(f: FaultFixture): Promise<WorkerProcess> {
+  const worker = spawnWorker(f.workerEnv());
+  await waitForPoller(f.client, f.taskQueue, worker);
+  return worker;
+}
+
+/** Stops the worker process a fault test left running (SIGTERM), then closes the fixture; either may be missing. */
+export async function closeFaultFixture(f: FaultFixture | undefined, worker: WorkerProcess | undefined): Promise<void> {
+  await worker?.kill('SIGTERM');
+  await f?.close();
 }

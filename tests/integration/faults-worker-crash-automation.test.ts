@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keysInRange } from '../../core/partition';
 import { startPartition } from '../../ops/partition-runs';
-import { createFaultFixture, type FaultFixture } from './fault-fixture';
-import { executions, spawnWorker, waitFor, waitForPoller, type WorkerProcess } from './processes';
+import { closeFaultFixture, createFaultFixture, spawnPollingWorker, type FaultFixture } from './fault-fixture';
+import { executions, spawnWorker, waitFor, type WorkerProcess } from './processes';
 
 const DAY = '2023-08-02';
 const HOURS = [...keysInRange('hourly', `${DAY}T00`, '2023-08-03T00')];
@@ -17,14 +17,10 @@ let worker: WorkerProcess;
 
 beforeAll(async () => {
   f = await createFaultFixture();
-  worker = spawnWorker(f.workerEnv());
-  await waitForPoller(f.client, f.taskQueue, worker);
+  worker = await spawnPollingWorker(f);
 });
 
-afterAll(async () => {
-  await worker?.kill('SIGTERM');
-  await f?.close();
-});
+afterAll(() => closeFaultFixture(f, worker));
 
 const status = async (pipeline: string, key: string) =>
   (await f.pool.query<{ status: string }>('SELECT status FROM ledger WHERE pipeline = $1 AND partition_key = $2', [pipeline, key])).rows[0]?.status;

@@ -10,22 +10,18 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intermediateName } from '../../activities/intermediates';
 import { startPartition } from '../../ops/partition-runs';
-import { createFaultFixture, lastAttempt, type FaultFixture } from './fault-fixture';
-import { spawnWorker, waitFor, waitForPoller, type WorkerProcess } from './processes';
+import { closeFaultFixture, createFaultFixture, lastAttempt, spawnPollingWorker, type FaultFixture } from './fault-fixture';
+import { spawnWorker, waitFor, type WorkerProcess } from './processes';
 
 let f: FaultFixture;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
   f = await createFaultFixture();
-  worker = spawnWorker(f.workerEnv());
-  await waitForPoller(f.client, f.taskQueue, worker);
+  worker = await spawnPollingWorker(f);
 });
 
-afterAll(async () => {
-  await worker?.kill('SIGTERM');
-  await f?.close();
-});
+afterAll(() => closeFaultFixture(f, worker));
 
 describe('worker killed with SIGKILL during the set-based COPY', () => {
   it('the new worker reads the file again after the heartbeat timeout; rows and ledger exact', async () => {

@@ -8,22 +8,18 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPartition } from '../../ops/partition-runs';
-import { createFaultFixture, expectExactlyLoaded, lastAttempt, type FaultFixture } from './fault-fixture';
-import { spawnWorker, waitFor, waitForPoller, type WorkerProcess } from './processes';
+import { closeFaultFixture, createFaultFixture, expectExactlyLoaded, lastAttempt, spawnPollingWorker, type FaultFixture } from './fault-fixture';
+import { spawnWorker, waitFor, type WorkerProcess } from './processes';
 
 let f: FaultFixture;
 let worker: WorkerProcess;
 
 beforeAll(async () => {
   f = await createFaultFixture();
-  worker = spawnWorker(f.workerEnv());
-  await waitForPoller(f.client, f.taskQueue, worker);
+  worker = await spawnPollingWorker(f);
 });
 
-afterAll(async () => {
-  await worker?.kill('SIGTERM');
-  await f?.close();
-});
+afterAll(() => closeFaultFixture(f, worker));
 
 describe('worker killed with SIGKILL during load', () => {
   it('the transaction dies with the worker and the retry on the new worker loads exactly once', async () => {
